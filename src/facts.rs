@@ -1,0 +1,440 @@
+//! Facts: the typed variables that conditions test, the lookups they choose, and the roles
+//! that perform steps. Declared once in `runbooks/facts.toml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::toml_file;
+
+/// A product version, compared as semver; `2.5` means `2.5.0`, so `2.10 > 2.5`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub semver::Version);
+
+impl Version {
+    pub fn parse(text: &str) -> Result<Version, String> {
+        let t = text.trim();
+        let t = t.strip_prefix('v').unwrap_or(t);
+        // Accept the short forms people write ("2", "2.5") by padding them to three parts.
+        let (core, rest) = match t.find(['-', '+']) {
+            Some(i) => t.split_at(i),
+            None => (t, ""),
+        };
+        let parts = core.split('.').count();
+        let padded = match parts {
+            1 => format!("{core}.0.0{rest}"),
+            2 => format!("{core}.0{rest}"),
+            _ => t.to_string(),
+        };
+        semver::Version::parse(&padded)
+            .map(Version)
+            .map_err(|e| format!("`{text}` is not a version ({e}); write it like `2.5` or `3.5.1`"))
+    }
+}
+
+impl fmt::Display for Version {
+    /// Drops a trailing `.0` patch so that versions read as they were written (`2.5`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = &self.0;
+        if v.patch == 0 && v.pre.is_empty() && v.build.is_empty() {
+            write!(f, "{}.{}", v.major, v.minor)
+        } else {
+            write!(f, "{v}")
+        }
+    }
+}
+
+/// The value a fact has for one customer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    Enum(String),
+    Version(Version),
+    Bool(bool),
+    Str(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Enum(s) | Value::Str(s) => f.write_str(s),
+            Value::Version(v) => v.fmt(f),
+            Value::Bool(b) => b.fmt(f),
+        }
+    }
+}
+
+/// The facts known about one customer: fact id → value. Absent means unknown.
+pub type FactValues = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactKind {
+    /// Allowed values, each with the label shown to people.
+    Enum(IndexMap<String, String>),
+    Version,
+    Bool,
+    Str,
+}
+
+impl FactKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FactKind::Enum(_) => "enum",
+            FactKind::Version => "version",
+            FactKind::Bool => "bool",
+            FactKind::Str => "string",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub id: String,
+    /// A short name for people ("Partner tier").
+    pub name: String,
+    pub kind: FactKind,
+    pub question: String,
+    pub description: String,
+    pub span: Span,
+}
+
+impl Fact {
+    /// Parses a value as written by a person (`--set`, a profile, a condition literal).
+    pub fn parse_value(&self, text: &str) -> Result<Value, ValueError> {
+        match &self.kind {
+            FactKind::Enum(values) => {
+                if values.contains_key(text) {
+                    Ok(Value::Enum(text.to_string()))
+                } else {
+                    Err(ValueError {
+                        message: format!("`{text}` is not a value of fact `{}`", self.id),
+                        help: Some(self.allowed_help(text)),
+                    })
+                }
+            }
+            FactKind::Version => Version::parse(text).map(Value::Version).map_err(|m| ValueError {
+                message: m,
+                help: None,
+            }),
+            FactKind::Bool => match text {
+                "true" | "yes" => Ok(Value::Bool(true)),
+                "false" | "no" => Ok(Value::Bool(false)),
+                _ => Err(ValueError {
+                    message: format!("`{text}` is not a value of fact `{}`", self.id),
+                    help: Some("allowed values: true, false".into()),
+                }),
+            },
+            FactKind::Str => Ok(Value::Str(text.to_string())),
+        }
+    }
+
+    fn allowed_help(&self, text: &str) -> String {
+        let FactKind::Enum(values) = &self.kind else {
+            return String::new();
+        };
+        let allowed = values
+            .keys()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match did_you_mean(text, values.keys().map(String::as_str)) {
+            Some(close) => format!("did you mean \"{close}\"? (allowed values: {allowed})"),
+            None => format!("allowed values: {allowed}"),
+        }
+    }
+
+    /// How a value reads to a person: the enum label where there is one.
+    pub fn describe_value(&self, value: &Value) -> String {
+        match (&self.kind, value) {
+            (FactKind::Enum(labels), Value::Enum(v)) => {
+                labels.get(v).cloned().unwrap_or_else(|| v.clone())
+            }
+            (_, Value::Bool(true)) => "yes".into(),
+            (_, Value::Bool(false)) => "no".into(),
+            (_, v) => v.to_string(),
+        }
+    }
+
+    /// The finite set of values, for facts that have one.
+    pub fn domain(&self) -> Option<Vec<Value>> {
+        match &self.kind {
+            FactKind::Enum(values) => Some(values.keys().map(|v| Value::Enum(v.clone())).collect()),
+            FactKind::Bool => Some(vec![Value::Bool(false), Value::Bool(true)]),
+            _ => None,
+        }
+    }
+
+    /// The value as a lookup key (`us`, `true`).
+    pub fn key_of(value: &Value) -> String {
+        value.to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// A value chosen by a fact, usable in step text as `{{ id }}`.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub id: String,
+    pub fact: String,
+    pub description: String,
+    /// fact value → text.
+    pub values: IndexMap<String, String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// Everything declared in the facts file.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    pub facts: IndexMap<String, Fact>,
+    pub lookups: IndexMap<String, Lookup>,
+    pub roles: IndexMap<String, Role>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    facts: IndexMap<String, Spanned<RawFact>>,
+    #[serde(default)]
+    lookups: IndexMap<String, Spanned<RawLookup>>,
+    #[serde(default)]
+    roles: IndexMap<String, RawRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFact {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    name: String,
+    question: String,
+    description: String,
+    values: Option<Spanned<IndexMap<String, String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLookup {
+    fact: Spanned<String>,
+    description: String,
+    values: Spanned<IndexMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    title: String,
+    description: String,
+}
+
+impl Vocabulary {
+    /// Loads the facts file, reporting every problem found in it.
+    pub fn load(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Vocabulary {
+        let raw: RawFile = match toml_file::parse(file) {
+            Ok(raw) => raw,
+            Err(d) => {
+                diags.push(d);
+                return Vocabulary::default();
+            }
+        };
+        let mut vocab = Vocabulary::default();
+        for (id, raw_fact) in raw.facts {
+            let span = toml_file::span_of(file, &raw_fact);
+            let raw_fact = raw_fact.into_inner();
+            let kind = match (raw_fact.kind.get_ref().as_str(), raw_fact.values) {
+                ("enum", Some(values)) if !values.get_ref().is_empty() => {
+                    FactKind::Enum(values.into_inner())
+                }
+                ("enum", _) => {
+                    diags.push(
+                        Diagnostic::error(format!("enum fact `{id}` needs a non-empty `values` table"))
+                            .at(&toml_file::span_of(file, &raw_fact.kind))
+                            .help("list each allowed value with its label: values = { \"a\" = \"Label A\" }"),
+                    );
+                    continue;
+                }
+                (other, Some(values)) if matches!(other, "version" | "bool" | "string") => {
+                    diags.push(
+                        Diagnostic::error(format!("only enum facts take `values`; `{id}` is a {other}"))
+                            .at(&toml_file::span_of(file, &values)),
+                    );
+                    continue;
+                }
+                ("version", None) => FactKind::Version,
+                ("bool", None) => FactKind::Bool,
+                ("string", None) => FactKind::Str,
+                (other, _) => {
+                    let mut d = Diagnostic::error(format!("unknown fact type `{other}`"))
+                        .at(&toml_file::span_of(file, &raw_fact.kind))
+                        .label("expected enum, version, bool or string");
+                    if let Some(close) = did_you_mean(other, ["enum", "version", "bool", "string"]) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    diags.push(d);
+                    continue;
+                }
+            };
+            vocab.facts.insert(
+                id.clone(),
+                Fact {
+                    id,
+                    name: raw_fact.name,
+                    kind,
+                    question: raw_fact.question,
+                    description: raw_fact.description,
+                    span,
+                },
+            );
+        }
+        for (id, raw_lookup) in raw.lookups {
+            let span = toml_file::span_of(file, &raw_lookup);
+            let raw_lookup = raw_lookup.into_inner();
+            let fact_span = toml_file::span_of(file, &raw_lookup.fact);
+            let Some(fact) = vocab.facts.get(raw_lookup.fact.get_ref()) else {
+                let mut d = Diagnostic::error(format!(
+                    "lookup `{id}` is chosen by unknown fact `{}`",
+                    raw_lookup.fact.get_ref()
+                ))
+                .at(&fact_span);
+                if let Some(close) = did_you_mean(raw_lookup.fact.get_ref(), vocab.facts.keys().map(String::as_str)) {
+                    d = d.help(format!("did you mean \"{close}\"?"));
+                }
+                diags.push(d);
+                continue;
+            };
+            let values_span = toml_file::span_of(file, &raw_lookup.values);
+            let Some(domain) = fact.domain() else {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "lookup `{id}` is chosen by `{}`, a {} fact; lookups need an enum or bool fact",
+                        fact.id,
+                        fact.kind.type_name()
+                    ))
+                    .at(&fact_span),
+                );
+                continue;
+            };
+            let values = raw_lookup.values.into_inner();
+            for key in values.keys() {
+                if let Err(e) = fact.parse_value(key) {
+                    let mut d = Diagnostic::error(format!("lookup `{id}`: {}", e.message)).at(&values_span);
+                    if let Some(help) = e.help {
+                        d = d.help(help);
+                    }
+                    diags.push(d);
+                }
+            }
+            for value in &domain {
+                let key = Fact::key_of(value);
+                if !values.contains_key(&key) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "lookup `{id}` has no value for {} = \"{key}\"",
+                            fact.id
+                        ))
+                        .at(&values_span)
+                        .help(format!("add `{key} = \"...\"` to its values")),
+                    );
+                }
+            }
+            vocab.lookups.insert(
+                id.clone(),
+                Lookup {
+                    id,
+                    fact: fact.id.clone(),
+                    description: raw_lookup.description,
+                    values,
+                    span,
+                },
+            );
+        }
+        for (id, role) in raw.roles {
+            vocab.roles.insert(
+                id.clone(),
+                Role {
+                    id,
+                    title: role.title,
+                    description: role.description,
+                },
+            );
+        }
+        vocab
+    }
+
+    /// The fact with this id, or a diagnostic with a did-you-mean.
+    pub fn fact(&self, id: &str) -> Result<&Fact, ValueError> {
+        self.facts.get(id).ok_or_else(|| ValueError {
+            message: format!("unknown fact `{id}`"),
+            help: Some(match did_you_mean(id, self.facts.keys().map(String::as_str)) {
+                Some(close) => format!("did you mean \"{close}\"?"),
+                None => format!(
+                    "known facts: {}",
+                    self.facts.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_as_semver() {
+        let v = |s| Version::parse(s).unwrap();
+        assert!(v("2.10") > v("2.5"));
+        assert_eq!(v("2.5"), v("2.5.0"));
+        assert!(v("3.5") > v("3.5.0-rc.1"));
+        assert_eq!(v("2.5").to_string(), "2.5");
+        assert_eq!(v("3.5.1").to_string(), "3.5.1");
+        assert!(Version::parse("two").is_err());
+    }
+
+    fn vocab(text: &str) -> (Vocabulary, Diagnostics) {
+        let f = SourceFile::new("facts.toml", "facts.toml", text.into());
+        let mut d = Diagnostics::default();
+        (Vocabulary::load(&f, &mut d), d)
+    }
+
+    const TIER: &str = r#"
+[facts.tier]
+type = "enum"
+name = "Partner tier"
+question = "Which tier?"
+description = "d"
+values = { "1-tier" = "1-Tier (Direct Bill)", "2-tier" = "2-Tier" }
+"#;
+
+    #[test]
+    fn enum_values_suggest_the_close_one() {
+        let (v, d) = vocab(TIER);
+        assert!(!d.has_errors(), "{d}");
+        let err = v.facts["tier"].parse_value("1tier").unwrap_err();
+        assert_eq!(err.help.unwrap(), "did you mean \"1-tier\"? (allowed values: \"1-tier\", \"2-tier\")");
+    }
+
+    #[test]
+    fn lookups_must_cover_every_value() {
+        let text = format!("{TIER}\n[lookups.x]\nfact = \"tier\"\ndescription = \"d\"\nvalues = {{ \"1-tier\" = \"a\" }}\n");
+        let (_, d) = vocab(&text);
+        assert_eq!(d.error_count(), 1);
+        assert!(d.to_string().contains("lookup `x` has no value for tier = \"2-tier\""), "{d}");
+    }
+}

@@ -1,0 +1,534 @@
+//! Reading runbook and shared files, and resolving them into the model: conditions parsed,
+//! includes expanded, durations and roles checked. Every problem becomes a diagnostic; what
+//! can still be built is built, so that one run reports as much as it can.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use super::{Condition, Kind, Revision, Runbook, Section, Source, Step, Timed, VERSION_FACT};
+use crate::condition::{self, VersionRange};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::duration;
+use crate::facts::{FactKind, Version, Vocabulary};
+use crate::toml_file::{self, span_of};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunbook {
+    id: Spanned<String>,
+    title: String,
+    summary: String,
+    #[serde(default)]
+    audience: String,
+    when: Option<Spanned<String>>,
+    #[serde(default)]
+    after: Vec<Spanned<String>>,
+    #[serde(default, rename = "revision")]
+    revisions: Vec<Spanned<RawRevision>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRevision {
+    date: Option<Spanned<Datetime>>,
+    since: Option<Spanned<String>>,
+    before: Option<Spanned<String>>,
+    supersedes: Option<Spanned<Datetime>>,
+    note: Option<String>,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+    #[serde(default, rename = "section")]
+    sections: Vec<Spanned<RawSection>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    title: String,
+    article: String,
+    published: Option<Spanned<Datetime>>,
+    updated: Option<Spanned<Datetime>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Option<Spanned<String>>,
+    include: Option<Spanned<String>>,
+    title: Option<String>,
+    intro: Option<String>,
+    role: Option<Spanned<String>>,
+    when: Option<Spanned<String>>,
+    #[serde(default, rename = "step")]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: Option<Spanned<String>>,
+    include: Option<Spanned<String>>,
+    title: Option<String>,
+    body: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    role: Option<Spanned<String>>,
+    when: Option<Spanned<String>>,
+    estimate: Option<Spanned<String>>,
+    wait: Option<RawTimed>,
+    expires: Option<RawTimed>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawTimed {
+    time: Spanned<String>,
+    note: String,
+}
+
+/// A file of sections and steps written once and included where they recur.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShared {
+    #[serde(default, rename = "section")]
+    sections: Vec<Spanned<RawSection>>,
+    #[serde(default, rename = "step")]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+/// The shared sections and steps of a project, by id, each with its file.
+#[derive(Default)]
+pub struct Library {
+    sections: HashMap<String, (Arc<SourceFile>, Spanned<RawSection>)>,
+    steps: HashMap<String, (Arc<SourceFile>, Spanned<RawStep>)>,
+}
+
+impl Library {
+    pub fn add(&mut self, file: &Arc<SourceFile>, shared: RawShared, diags: &mut Diagnostics) {
+        for section in shared.sections {
+            match &section.get_ref().id {
+                Some(id) => {
+                    let key = id.get_ref().clone();
+                    if let Some((other, prev)) = self.sections.get(&key) {
+                        diags.push(duplicate("shared section", &key, &span_of(file, id), other, prev.get_ref().id.as_ref()));
+                    } else {
+                        self.sections.insert(key, (Arc::clone(file), section));
+                    }
+                }
+                None => diags.push(Diagnostic::error("a shared section needs an `id`").at(&span_of(file, &section))),
+            }
+        }
+        for step in shared.steps {
+            match &step.get_ref().id {
+                Some(id) => {
+                    let key = id.get_ref().clone();
+                    if let Some((other, prev)) = self.steps.get(&key) {
+                        diags.push(duplicate("shared step", &key, &span_of(file, id), other, prev.get_ref().id.as_ref()));
+                    } else {
+                        self.steps.insert(key, (Arc::clone(file), step));
+                    }
+                }
+                None => diags.push(Diagnostic::error("a shared step needs an `id`").at(&span_of(file, &step))),
+            }
+        }
+    }
+}
+
+fn duplicate(what: &str, id: &str, here: &Span, other: &Arc<SourceFile>, prev: Option<&Spanned<String>>) -> Diagnostic {
+    let mut d = Diagnostic::error(format!("duplicate {what} id `{id}`")).at(here).label("defined again here");
+    if let Some(prev) = prev {
+        d = d.note(format!("first defined at {}", span_of(other, prev).location()));
+    }
+    d
+}
+
+/// Resolves raw files into the model against the vocabulary and the library.
+pub struct Resolver<'a> {
+    pub vocab: &'a Vocabulary,
+    pub library: &'a Library,
+    pub diags: &'a mut Diagnostics,
+}
+
+/// The include chain being expanded, to catch cycles.
+type Stack = Vec<String>;
+
+impl Resolver<'_> {
+    pub fn runbook(&mut self, file: &Arc<SourceFile>, raw: RawRunbook) -> Runbook {
+        let when = raw.when.as_ref().and_then(|w| self.condition(file, w));
+        let mut revisions = Vec::new();
+        if raw.revisions.is_empty() {
+            self.diags.push(
+                Diagnostic::error(format!("runbook `{}` has no revisions", raw.id.get_ref()))
+                    .at(&span_of(file, &raw.id))
+                    .help("add at least one [[revision]] with its [[revision.section]]s"),
+            );
+        }
+        for rev in &raw.revisions {
+            revisions.push(self.revision(file, rev));
+        }
+        Runbook {
+            id: raw.id.get_ref().clone(),
+            id_span: span_of(file, &raw.id),
+            title: raw.title,
+            summary: raw.summary,
+            audience: raw.audience,
+            when,
+            after: raw.after.iter().map(|a| (a.get_ref().clone(), span_of(file, a))).collect(),
+            revisions,
+            file: Arc::clone(file),
+        }
+    }
+
+    fn revision(&mut self, file: &Arc<SourceFile>, raw: &Spanned<RawRevision>) -> Revision {
+        let span = span_of(file, raw);
+        let rev = raw.get_ref();
+        let range = VersionRange {
+            since: rev.since.as_ref().and_then(|v| self.version(file, v)),
+            before: rev.before.as_ref().and_then(|v| self.version(file, v)),
+        };
+        if range.is_empty() {
+            let at = rev.since.as_ref().map_or(span.clone(), |s| span_of(file, s));
+            self.diags.push(
+                Diagnostic::error(format!("revision range is empty: `since` {} is not before `before` {}",
+                    range.since.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    range.before.as_ref().map(ToString::to_string).unwrap_or_default()))
+                .at(&at),
+            );
+        }
+        let mut sections = Vec::new();
+        for section in &rev.sections {
+            if let Some(s) = self.section(file, section, &mut Vec::new()) {
+                sections.push(s);
+            }
+        }
+        Revision {
+            date: rev.date.as_ref().and_then(|d| self.date(file, d)),
+            range,
+            supersedes: rev.supersedes.as_ref().and_then(|d| self.date(file, d)),
+            note: rev.note.clone(),
+            sources: rev
+                .sources
+                .iter()
+                .map(|s| Source {
+                    title: s.title.clone(),
+                    article: s.article.clone(),
+                    published: s.published.as_ref().and_then(|d| self.date(file, d)),
+                    updated: s.updated.as_ref().and_then(|d| self.date(file, d)),
+                })
+                .collect(),
+            sections,
+            span,
+        }
+    }
+
+    fn version(&mut self, file: &Arc<SourceFile>, v: &Spanned<String>) -> Option<Version> {
+        let span = span_of(file, v);
+        match self.vocab.facts.get(VERSION_FACT) {
+            Some(f) if f.kind == FactKind::Version => {}
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(format!("revision ranges need a fact `{VERSION_FACT}` of type version"))
+                        .at(&span)
+                        .help(format!("declare [facts.{VERSION_FACT}] with type = \"version\" in runbooks/facts.toml")),
+                );
+                return None;
+            }
+        }
+        Version::parse(v.get_ref())
+            .map_err(|m| self.diags.push(Diagnostic::error(m).at(&span)))
+            .ok()
+    }
+
+    fn date(&mut self, file: &Arc<SourceFile>, d: &Spanned<Datetime>) -> Option<String> {
+        let dt = d.get_ref();
+        match (&dt.date, &dt.time) {
+            (Some(date), None) => Some(date.to_string()),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(format!("`{dt}` is not a plain date"))
+                        .at(&span_of(file, d))
+                        .help("write the date alone, like 2020-09-28"),
+                );
+                None
+            }
+        }
+    }
+
+    fn condition(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<Condition> {
+        let whole = span_of(file, text);
+        let contents = toml_file::string_contents(file, text);
+        match condition::parse(text.get_ref(), self.vocab) {
+            Ok(expr) => Some(Condition {
+                expr,
+                span: contents.map_or(whole, |r| Span::new(file, r)),
+            }),
+            Err(e) => {
+                // Point inside the string where its text maps one to one onto the file.
+                let span = match contents {
+                    Some(r) => Span::new(file, r.start + e.span.start..r.start + e.span.end),
+                    None => whole,
+                };
+                let mut d = Diagnostic::error(e.message).at(&span).label(e.label);
+                if let Some(help) = e.help {
+                    d = d.help(help);
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn role(&mut self, file: &Arc<SourceFile>, role: &Spanned<String>) -> Option<String> {
+        let id = role.get_ref();
+        if self.vocab.roles.contains_key(id) {
+            return Some(id.clone());
+        }
+        let mut d = Diagnostic::error(format!("unknown role `{id}`"))
+            .at(&span_of(file, role))
+            .label("not declared under [roles] in the facts file");
+        if let Some(close) = did_you_mean(id, self.vocab.roles.keys().map(String::as_str)) {
+            d = d.help(format!("did you mean \"{close}\"?"));
+        }
+        self.diags.push(d);
+        None
+    }
+
+    fn section(&mut self, file: &Arc<SourceFile>, raw: &Spanned<RawSection>, stack: &mut Stack) -> Option<Section> {
+        let span = span_of(file, raw);
+        let s = raw.get_ref();
+        let mut when: Vec<Condition> = s.when.iter().filter_map(|w| self.condition(file, w)).collect();
+        let role = s.role.as_ref().and_then(|r| self.role(file, r));
+        if let Some(include) = &s.include {
+            if let Some(key) = s.id.as_ref().map(|_| "id").or(s.title.as_ref().map(|_| "title")).or(s.intro.as_ref().map(|_| "intro")).or((!s.steps.is_empty()).then_some("step")) {
+                self.diags.push(
+                    Diagnostic::error(format!("a section with `include` cannot also have `{key}`"))
+                        .at(&span_of(file, include))
+                        .help("an include site may only add `when` and `role`; edit the shared section itself"),
+                );
+                return None;
+            }
+            let target = include.get_ref();
+            let Some((shared_file, shared)) = self.library.sections.get(target) else {
+                self.missing_include("section", target, &span_of(file, include), self.library.sections.keys());
+                return None;
+            };
+            if stack.contains(target) {
+                self.cycle(stack, target, &span_of(file, include));
+                return None;
+            }
+            stack.push(target.clone());
+            let resolved = self.section(&Arc::clone(shared_file), shared, stack);
+            stack.pop();
+            let mut section = resolved?;
+            section.when.extend(when);
+            if let Some(role) = role {
+                for step in &mut section.steps {
+                    step.role = Some(role.clone());
+                }
+            }
+            return Some(section);
+        }
+        let (Some(id), Some(title)) = (&s.id, &s.title) else {
+            self.diags.push(
+                Diagnostic::error("a section needs `id` and `title`, or `include`")
+                    .at(&span)
+                    .help("write id = \"...\" and title = \"...\", or include = \"<shared section id>\""),
+            );
+            return None;
+        };
+        let mut steps = Vec::new();
+        for step in &s.steps {
+            if let Some(mut st) = self.step(file, step, stack) {
+                if st.role.is_none() {
+                    st.role.clone_from(&role);
+                }
+                steps.push(st);
+            }
+        }
+        if s.steps.is_empty() {
+            self.diags.push(Diagnostic::error(format!("section `{}` has no steps", id.get_ref())).at(&span_of(file, id)));
+        }
+        when.shrink_to_fit();
+        Some(Section {
+            id: id.get_ref().clone(),
+            title: title.clone(),
+            intro: s.intro.clone(),
+            when,
+            steps,
+            span,
+        })
+    }
+
+    fn step(&mut self, file: &Arc<SourceFile>, raw: &Spanned<RawStep>, stack: &mut Stack) -> Option<Step> {
+        let span = span_of(file, raw);
+        let s = raw.get_ref();
+        let when: Vec<Condition> = s.when.iter().filter_map(|w| self.condition(file, w)).collect();
+        let role = s.role.as_ref().and_then(|r| self.role(file, r));
+        if let Some(include) = &s.include {
+            let extra = [
+                s.id.as_ref().map(|_| "id"),
+                s.title.as_ref().map(|_| "title"),
+                s.body.as_ref().map(|_| "body"),
+                s.kind.as_ref().map(|_| "kind"),
+                s.estimate.as_ref().map(|_| "estimate"),
+                s.wait.as_ref().map(|_| "wait"),
+                s.expires.as_ref().map(|_| "expires"),
+            ];
+            if let Some(key) = extra.into_iter().flatten().next() {
+                self.diags.push(
+                    Diagnostic::error(format!("a step with `include` cannot also have `{key}`"))
+                        .at(&span_of(file, include))
+                        .help("an include site may only add `when` and `role`; edit the shared step itself"),
+                );
+                return None;
+            }
+            let target = include.get_ref();
+            let Some((shared_file, shared)) = self.library.steps.get(target) else {
+                self.missing_include("step", target, &span_of(file, include), self.library.steps.keys());
+                return None;
+            };
+            if stack.contains(target) {
+                self.cycle(stack, target, &span_of(file, include));
+                return None;
+            }
+            stack.push(target.clone());
+            let resolved = self.step(&Arc::clone(shared_file), shared, stack);
+            stack.pop();
+            let mut step = resolved?;
+            step.when.extend(when);
+            if role.is_some() {
+                step.role = role;
+            }
+            step.origin.get_or_insert_with(|| target.clone());
+            return Some(step);
+        }
+        let (Some(id), Some(title)) = (&s.id, &s.title) else {
+            self.diags.push(
+                Diagnostic::error("a step needs `id` and `title`, or `include`")
+                    .at(&span)
+                    .help("write id = \"...\" and title = \"...\", or include = \"<shared step id>\""),
+            );
+            return None;
+        };
+        if !valid_id(id.get_ref()) {
+            self.diags.push(
+                Diagnostic::error(format!("`{}` is not a valid id", id.get_ref()))
+                    .at(&span_of(file, id))
+                    .help("use lowercase letters, digits and dashes, like `register-mfa`"),
+            );
+        }
+        let kind = match &s.kind {
+            None => Kind::Action,
+            Some(k) => match Kind::ALL.iter().find(|(name, _)| name == k.get_ref()) {
+                Some((_, kind)) => *kind,
+                None => {
+                    let mut d = Diagnostic::error(format!("unknown step kind `{}`", k.get_ref()))
+                        .at(&span_of(file, k))
+                        .label("expected requirement, action, check, note or warning");
+                    if let Some(close) = did_you_mean(k.get_ref(), Kind::ALL.iter().map(|(n, _)| *n)) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    self.diags.push(d);
+                    Kind::Action
+                }
+            },
+        };
+        let estimate = s.estimate.as_ref().and_then(|e| self.duration(file, e));
+        let wait = s.wait.as_ref().and_then(|t| self.timed(file, t));
+        let expires = s.expires.as_ref().and_then(|t| self.timed(file, t));
+        let body = s.body.as_ref().map(|b| b.get_ref().trim_end().to_string()).unwrap_or_default();
+        let body_span = s
+            .body
+            .as_ref()
+            .map(|b| toml_file::string_contents(file, b).map_or_else(|| span_of(file, b), |r| Span::new(file, r)));
+        Some(Step {
+            id: id.get_ref().clone(),
+            title: title.clone(),
+            body,
+            kind,
+            role,
+            when,
+            estimate,
+            wait,
+            expires,
+            origin: None,
+            span: span_of(file, id),
+            body_span,
+        })
+    }
+
+    fn duration(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<duration::Span> {
+        duration::Span::parse(text.get_ref())
+            .map_err(|m| self.diags.push(Diagnostic::error(m).at(&span_of(file, text))))
+            .ok()
+    }
+
+    fn timed(&mut self, file: &Arc<SourceFile>, raw: &RawTimed) -> Option<Timed> {
+        Some(Timed {
+            time: self.duration(file, &raw.time)?,
+            note: raw.note.clone(),
+        })
+    }
+
+    fn missing_include<'k>(&mut self, what: &str, target: &str, span: &Span, known: impl Iterator<Item = &'k String>) {
+        let known: Vec<&str> = known.map(String::as_str).collect();
+        let mut d = Diagnostic::error(format!("no shared {what} `{target}` to include"))
+            .at(span)
+            .label(format!("not defined in runbooks/shared/"));
+        if let Some(close) = did_you_mean(target, known.iter().copied()) {
+            d = d.help(format!("did you mean \"{close}\"?"));
+        }
+        self.diags.push(d);
+    }
+
+    fn cycle(&mut self, stack: &Stack, target: &str, span: &Span) {
+        let start = stack.iter().position(|s| s == target).unwrap_or(0);
+        let chain: Vec<&str> = stack[start..].iter().map(String::as_str).chain([target]).collect();
+        self.diags.push(
+            Diagnostic::error(format!("include cycle: {}", chain.join(" -> ")))
+                .at(span)
+                .label("includes itself through this"),
+        );
+    }
+}
+
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && !id.starts_with('-')
+}
+
+/// Checks that every variable a step body uses exists: a fact, a lookup, or a customer field.
+pub fn body_variables(body: &str) -> Result<HashSet<String>, (String, Option<usize>)> {
+    if !body.contains("{{") && !body.contains("{%") {
+        return Ok(HashSet::new());
+    }
+    let env = minijinja::Environment::new();
+    match env.template_from_str(body) {
+        Ok(t) => Ok(t.undeclared_variables(true)),
+        Err(e) => Err((e.detail().unwrap_or("invalid template").to_string(), e.line())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_variables_are_found() {
+        let vars = body_variables("Enter {{ app_id }} for {{ customer.name }}.").unwrap();
+        assert!(vars.contains("app_id") && vars.contains("customer.name"));
+        assert!(body_variables("Plain text").unwrap().is_empty());
+        assert!(body_variables("{{ broken").is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert!(valid_id("register-mfa"));
+        assert!(!valid_id("Register MFA"));
+        assert!(!valid_id(""));
+    }
+}

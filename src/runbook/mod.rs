@@ -1,0 +1,167 @@
+//! Runbooks: one procedure each, in revisions by product version and document date, made of
+//! sections and steps. `load` reads them from TOML; `validate` checks them as a whole.
+
+pub mod load;
+pub mod validate;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::condition::{Expr, VersionRange};
+use crate::diagnostics::{SourceFile, Span};
+use crate::duration;
+use crate::facts::Version;
+
+/// The fact that revision ranges (`since`, `before`) are about.
+pub const VERSION_FACT: &str = "version";
+
+/// A condition as written, resolved, with its place.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub audience: String,
+    pub when: Option<Condition>,
+    pub after: Vec<(String, Span)>,
+    pub revisions: Vec<Revision>,
+    pub file: Arc<SourceFile>,
+    pub id_span: Span,
+}
+
+impl Runbook {
+    /// The revisions that hold for a version, latest-dated first.
+    pub fn revisions_for(&self, version: &Version) -> Vec<&Revision> {
+        let mut found: Vec<&Revision> = self.revisions.iter().filter(|r| r.range.contains(version)).collect();
+        found.sort_by(|a, b| b.date.cmp(&a.date));
+        found
+    }
+
+    /// The revision for a version: the latest-dated one whose range holds it.
+    pub fn revision_for(&self, version: &Version) -> Option<&Revision> {
+        self.revisions_for(version).into_iter().next()
+    }
+
+    /// The revision for the newest versions, used when the version is not known.
+    pub fn current(&self) -> Option<&Revision> {
+        self.revisions.iter().max_by(|a, b| {
+            let open = |r: &Revision| r.range.before.is_none();
+            open(a)
+                .cmp(&open(b))
+                .then_with(|| a.range.before.cmp(&b.range.before))
+                .then_with(|| a.range.since.cmp(&b.range.since))
+                .then_with(|| a.date.cmp(&b.date))
+        })
+    }
+
+    /// The versions some revision covers, for error messages ("2.5 and later").
+    pub fn coverage(&self) -> String {
+        let mut ranges: Vec<String> = self.revisions.iter().map(|r| r.range.to_string()).collect();
+        ranges.dedup();
+        ranges.join(", ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// The document date, `YYYY-MM-DD`; `None` for an undated article.
+    pub date: Option<String>,
+    pub range: VersionRange,
+    pub supersedes: Option<String>,
+    pub note: Option<String>,
+    pub sources: Vec<Source>,
+    pub sections: Vec<Section>,
+    pub span: Span,
+}
+
+impl Revision {
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.range, self.date.as_deref().unwrap_or("undated"))
+    }
+
+    pub fn steps(&self) -> impl Iterator<Item = (&Section, &Step)> {
+        self.sections.iter().flat_map(|s| s.steps.iter().map(move |st| (s, st)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub title: String,
+    pub article: String,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub intro: Option<String>,
+    /// Every condition that must hold, its own and its include site's.
+    pub when: Vec<Condition>,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Requirement,
+    Action,
+    Check,
+    Note,
+    Warning,
+}
+
+impl Kind {
+    pub const ALL: [(&'static str, Kind); 5] = [
+        ("requirement", Kind::Requirement),
+        ("action", Kind::Action),
+        ("check", Kind::Check),
+        ("note", Kind::Note),
+        ("warning", Kind::Warning),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Kind::ALL.iter().find(|(_, k)| *k == self).map_or("action", |(n, _)| n)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Something that takes time: a wait, or the time before something expires.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timed {
+    pub time: duration::Span,
+    pub note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub kind: Kind,
+    pub role: Option<String>,
+    pub when: Vec<Condition>,
+    pub estimate: Option<duration::Span>,
+    pub wait: Option<Timed>,
+    pub expires: Option<Timed>,
+    /// The shared step it was included from, so a checklist lists it once.
+    pub origin: Option<String>,
+    pub span: Span,
+    /// Where the body text starts in the file, when it maps one to one.
+    pub body_span: Option<Span>,
+}

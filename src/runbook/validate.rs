@@ -1,0 +1,287 @@
+//! Checks over runbooks as a whole: ids, order, revision ranges, conditions that can never
+//! (or always) hold where they stand, and variables in step text.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Condition, Revision, Runbook, VERSION_FACT, load};
+use crate::condition::{Expr, VersionRange};
+use crate::diagnostics::{Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::facts::Vocabulary;
+
+/// Fields of the customer a step body may use as `{{ customer.<field> }}`.
+pub const CUSTOMER_FIELDS: [&str; 3] = ["name", "domain", "timezone"];
+
+pub fn validate(runbooks: &[Runbook], vocab: &Vocabulary, diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, &Span> = HashMap::new();
+    for rb in runbooks {
+        if let Some(first) = seen.insert(&rb.id, &rb.id_span) {
+            diags.push(
+                Diagnostic::error(format!("duplicate runbook id `{}`", rb.id))
+                    .at(&rb.id_span)
+                    .label("defined again here")
+                    .note(format!("first defined at {}", first.location())),
+            );
+        }
+        if !load::valid_id(&rb.id) {
+            diags.push(
+                Diagnostic::error(format!("`{}` is not a valid id", rb.id))
+                    .at(&rb.id_span)
+                    .help("use lowercase letters, digits and dashes, like `service-account`"),
+            );
+        }
+        revisions(rb, diags);
+        for rev in &rb.revisions {
+            ids(rev, diags);
+            conditions(rb, rev, vocab, diags);
+            variables(rev, vocab, diags);
+        }
+    }
+    if let Err(d) = order(runbooks) {
+        diags.extend(d);
+    }
+}
+
+fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
+    for (i, a) in rb.revisions.iter().enumerate() {
+        for b in &rb.revisions[i + 1..] {
+            if !a.range.overlaps(&b.range) {
+                continue;
+            }
+            // The later-dated revision may replace the older one where their ranges meet.
+            let (older, newer) = if a.date <= b.date { (a, b) } else { (b, a) };
+            if older.date.is_some() && newer.supersedes == older.date && older.date != newer.date {
+                continue;
+            }
+            diags.push(
+                Diagnostic::error(format!(
+                    "revisions of `{}` overlap: {} and {}",
+                    rb.id,
+                    a.label(),
+                    b.label()
+                ))
+                .at(&newer.span)
+                .note(format!("the other revision starts at {}", older.span.location()))
+                .help(match &older.date {
+                    Some(date) => format!(
+                        "give them disjoint `since`/`before` ranges, or mark the later-dated one `supersedes = {date}`"
+                    ),
+                    None => "give them disjoint `since`/`before` ranges, or date both and mark the later one `supersedes`".into(),
+                }),
+            );
+        }
+    }
+    // Gaps between consecutive ranges leave versions with no procedure.
+    let mut ranges: Vec<&VersionRange> = rb.revisions.iter().map(|r| &r.range).collect();
+    ranges.sort_by(|a, b| a.since.cmp(&b.since));
+    for pair in ranges.windows(2) {
+        if let (Some(end), Some(next)) = (&pair[0].before, &pair[1].since)
+            && end < next
+            && !ranges.iter().any(|r| r.overlaps(&VersionRange { since: Some(end.clone()), before: Some(next.clone()) }))
+        {
+            let at = rb.revisions.iter().find(|r| r.range.since.as_ref() == Some(next)).map_or(&rb.id_span, |r| &r.span);
+            diags.push(
+                Diagnostic::warning(format!("no revision of `{}` covers versions from {end} up to {next}", rb.id))
+                    .at(at),
+            );
+        }
+    }
+}
+
+fn ids(rev: &Revision, diags: &mut Diagnostics) {
+    let mut sections: HashMap<&str, &Span> = HashMap::new();
+    let mut steps: HashMap<&str, &Span> = HashMap::new();
+    for section in &rev.sections {
+        if let Some(first) = sections.insert(&section.id, &section.span) {
+            diags.push(
+                Diagnostic::error(format!("duplicate section id `{}` in this revision", section.id))
+                    .at(&section.span)
+                    .note(format!("first used at {}", first.location())),
+            );
+        }
+        for step in &section.steps {
+            if let Some(first) = steps.insert(&step.id, &step.span) {
+                diags.push(
+                    Diagnostic::error(format!("duplicate step id `{}` in this revision", step.id))
+                        .at(&step.span)
+                        .label("used again here")
+                        .note(format!("first used at {}", first.location()))
+                        .help("step ids must be unique within a runbook revision; they make `runbook#step` addresses"),
+                );
+            }
+        }
+    }
+}
+
+fn conditions(rb: &Runbook, rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
+    let base: Vec<Expr> = rb.when.iter().map(|c| c.expr.clone()).collect();
+    let mut reported = HashSet::new();
+    if let Some(when) = &rb.when {
+        check(when, &[], &rev.range, vocab, diags, &mut reported);
+    }
+    for section in &rev.sections {
+        let mut context = base.clone();
+        for c in &section.when {
+            check(c, &context, &rev.range, vocab, diags, &mut reported);
+            context.push(c.expr.clone());
+        }
+        for step in &section.steps {
+            let mut context = context.clone();
+            for c in &step.when {
+                check(c, &context, &rev.range, vocab, diags, &mut reported);
+                context.push(c.expr.clone());
+            }
+        }
+    }
+}
+
+/// Errors when `c` can never hold given its context; warns when it always does. A condition
+/// in a shared file is checked once per place it is reported at.
+fn check(
+    c: &Condition,
+    context: &[Expr],
+    range: &VersionRange,
+    vocab: &Vocabulary,
+    diags: &mut Diagnostics,
+    reported: &mut HashSet<(String, usize)>,
+) {
+    let key = (c.span.file.name.clone(), c.span.range.start);
+    if reported.contains(&key) {
+        return;
+    }
+    let with = |e: Expr| Expr::and(context.iter().cloned().chain([e]).collect());
+    let where_ = if context.is_empty() && range == &VersionRange::default() {
+        String::new()
+    } else {
+        format!(" where it stands (versions: {range}{})", if context.is_empty() { "" } else { ", inside the enclosing conditions" })
+    };
+    if with(c.expr.clone()).satisfiable(vocab, VERSION_FACT, range) == Some(false) {
+        reported.insert(key);
+        diags.push(
+            Diagnostic::error(format!("condition can never be true{where_}"))
+                .at(&c.span)
+                .label("no value of the facts makes this true")
+                .help("the step would never appear in any checklist; fix or remove the condition"),
+        );
+    } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range) == Some(false) {
+        reported.insert(key);
+        diags.push(
+            Diagnostic::warning(format!("condition is always true{where_}"))
+                .at(&c.span)
+                .label("this never excludes anything")
+                .help("remove it, or check that it says what was meant"),
+        );
+    }
+}
+
+fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
+    for (_, step) in rev.steps() {
+        let at = step.body_span.as_ref().unwrap_or(&step.span);
+        match load::body_variables(&step.body) {
+            Ok(vars) => {
+                let mut vars: Vec<String> = vars.into_iter().collect();
+                vars.sort();
+                for var in vars {
+                    if known_variable(&var, vocab) {
+                        continue;
+                    }
+                    let candidates: Vec<String> = vocab
+                        .facts
+                        .keys()
+                        .chain(vocab.lookups.keys())
+                        .cloned()
+                        .chain(CUSTOMER_FIELDS.iter().map(|f| format!("customer.{f}")))
+                        .collect();
+                    let mut d = Diagnostic::error(format!("step `{}` uses undefined variable `{var}`", step.id))
+                        .at(&variable_span(at, &var))
+                        .label("not a fact, lookup or customer field");
+                    if let Some(close) = did_you_mean(&var, candidates.iter().map(String::as_str)) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    diags.push(d);
+                }
+            }
+            Err((message, line)) => {
+                let mut d = Diagnostic::error(format!("step `{}`: template error in body: {message}", step.id)).at(at);
+                if let Some(line) = line {
+                    d = d.note(format!("at line {line} of the body"));
+                }
+                diags.push(d);
+            }
+        }
+    }
+}
+
+fn known_variable(var: &str, vocab: &Vocabulary) -> bool {
+    match var.split_once('.') {
+        Some(("customer", field)) => CUSTOMER_FIELDS.contains(&field),
+        Some(_) => false,
+        None => vocab.facts.contains_key(var) || vocab.lookups.contains_key(var),
+    }
+}
+
+/// The span of the first use of a variable in a body, or the whole body.
+fn variable_span(body: &Span, var: &str) -> Span {
+    match body.text().find(var.split('.').next().unwrap_or(var)) {
+        Some(i) if !body.text().is_empty() => {
+            Span::new(&body.file, body.range.start + i..body.range.start + i + var.len())
+        }
+        _ => body.clone(),
+    }
+}
+
+/// The runbooks in an order that respects every `after`, ties kept in their given order.
+pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
+    let index: HashMap<&str, usize> = runbooks.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let mut diags = Diagnostics::default();
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); runbooks.len()];
+    for (i, rb) in runbooks.iter().enumerate() {
+        for (after, span) in &rb.after {
+            match index.get(after.as_str()) {
+                Some(&j) => deps[i].push(j),
+                None => {
+                    let mut d = Diagnostic::error(format!("`after` names unknown runbook `{after}`")).at(span);
+                    if let Some(close) = did_you_mean(after, index.keys().copied()) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    let mut done = vec![false; runbooks.len()];
+    let mut out = Vec::new();
+    while out.len() < runbooks.len() {
+        let next = (0..runbooks.len()).find(|&i| !done[i] && deps[i].iter().all(|&j| done[j]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                out.push(i);
+            }
+            None => {
+                // Whatever is left waits on itself through some chain: report that chain.
+                let start = (0..runbooks.len()).find(|&i| !done[i]).unwrap_or(0);
+                let mut chain = vec![start];
+                let mut at = start;
+                loop {
+                    let Some(&next) = deps[at].iter().find(|&&j| !done[j]) else { break };
+                    if let Some(pos) = chain.iter().position(|&c| c == next) {
+                        chain.drain(..pos);
+                        chain.push(next);
+                        break;
+                    }
+                    chain.push(next);
+                    at = next;
+                }
+                let names: Vec<&str> = chain.iter().map(|&i| runbooks[i].id.as_str()).collect();
+                let rb = &runbooks[chain[0]];
+                let span = rb.after.iter().find(|(a, _)| Some(a.as_str()) == names.get(1).copied()).map_or(&rb.id_span, |(_, s)| s);
+                diags.push(
+                    Diagnostic::error(format!("`after` cycle: {}", names.join(" must come after ")))
+                        .at(span),
+                );
+                return Err(diags);
+            }
+        }
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(out) }
+}
