@@ -187,28 +187,48 @@ impl Expr {
     /// Whether some assignment within the facts' domains makes the condition true, given that
     /// the fact `version_fact` lies in `versions`. `None` when too many facts are involved to
     /// enumerate.
-    pub fn satisfiable(&self, vocab: &Vocabulary, version_fact: &str, versions: &VersionRange) -> Option<bool> {
+    pub fn satisfiable(
+        &self,
+        vocab: &Vocabulary,
+        version_fact: &str,
+        versions: &VersionRange,
+    ) -> Option<bool> {
         let facts: Vec<String> = self.facts().into_iter().collect();
         let mut candidates: Vec<Vec<Candidate>> = Vec::new();
         let mut total: usize = 1;
         for fact in &facts {
             let def = vocab.facts.get(fact)?;
-            let atoms: Vec<&Atom> = self.atoms().into_iter().filter(|a| &a.fact == fact).collect();
+            let atoms: Vec<&Atom> = self
+                .atoms()
+                .into_iter()
+                .filter(|a| &a.fact == fact)
+                .collect();
             let values = match &def.kind {
                 FactKind::Enum(_) | FactKind::Bool => {
                     def.domain()?.into_iter().map(Candidate::Exact).collect()
                 }
                 FactKind::Str => {
-                    let mut v: Vec<Candidate> = literals(&atoms).into_iter().map(Candidate::Exact).collect();
+                    let mut v: Vec<Candidate> =
+                        literals(&atoms).into_iter().map(Candidate::Exact).collect();
                     v.push(Candidate::OtherString);
                     v
                 }
                 FactKind::Version => {
                     let mut points = literals(&atoms);
                     if fact == version_fact {
-                        points.extend(versions.since.iter().chain(&versions.before).cloned().map(Value::Version));
+                        points.extend(
+                            versions
+                                .since
+                                .iter()
+                                .chain(&versions.before)
+                                .cloned()
+                                .map(Value::Version),
+                        );
                     }
-                    let mut v = vec![Candidate::Around(Version(semver::Version::new(0, 0, 0)), Ordering::Equal)];
+                    let mut v = vec![Candidate::Around(
+                        Version(semver::Version::new(0, 0, 0)),
+                        Ordering::Equal,
+                    )];
                     for p in points {
                         if let Value::Version(p) = p {
                             for side in [Ordering::Less, Ordering::Equal, Ordering::Greater] {
@@ -275,7 +295,11 @@ impl Expr {
             Expr::And(items) => join(items.iter().map(|e| e.describe_at(vocab, level)), " and "),
             Expr::Or(items) => join(items.iter().map(|e| e.describe_at(vocab, level)), " or "),
         };
-        if level < parent { format!("({text})") } else { text }
+        if level < parent {
+            format!("({text})")
+        } else {
+            text
+        }
     }
 
     fn precedence(&self) -> u8 {
@@ -300,7 +324,11 @@ impl Expr {
                 e.fmt_at(f, level)?;
             }
             Expr::And(items) | Expr::Or(items) => {
-                let sep = if matches!(self, Expr::And(_)) { " and " } else { " or " };
+                let sep = if matches!(self, Expr::And(_)) {
+                    " and "
+                } else {
+                    " or "
+                };
                 for (i, e) in items.iter().enumerate() {
                     if i > 0 {
                         f.write_str(sep)?;
@@ -363,7 +391,11 @@ fn describe_atom(a: &Atom, vocab: &Vocabulary, negated: bool) -> String {
         Test::IsTrue => format!("{not}{name}"),
         Test::Cmp(op @ (Op::Eq | Op::Ne), Value::Bool(b)) => {
             let holds = (*op == Op::Eq) == *b;
-            if holds != negated { name.clone() } else { format!("not {name}") }
+            if holds != negated {
+                name.clone()
+            } else {
+                format!("not {name}")
+            }
         }
         Test::Cmp(op, v) => match if negated { negate_op(*op) } else { *op } {
             Op::Eq => format!("{name} is {}", value(v)),
@@ -472,7 +504,9 @@ impl VersionRange {
     }
 
     fn holds(&self, c: &Candidate) -> bool {
-        let Candidate::Around(point, side) = c else { return true };
+        let Candidate::Around(point, side) = c else {
+            return true;
+        };
         let at = |bound: &Version| point.cmp(bound).then(*side);
         self.since.as_ref().is_none_or(|s| at(s) != Ordering::Less)
             && self.before.as_ref().is_none_or(|b| at(b) == Ordering::Less)
@@ -572,12 +606,18 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, ConditionError> {
                     ('<', _) => (Op::Lt, 1),
                     ('>', _) => (Op::Gt, 1),
                     ('=', _) => {
-                        return Err(ConditionError::new("`=` is not an operator", start..start + 1)
-                            .help("use `==` to compare"));
+                        return Err(ConditionError::new(
+                            "`=` is not an operator",
+                            start..start + 1,
+                        )
+                        .help("use `==` to compare"));
                     }
                     _ => {
-                        return Err(ConditionError::new("`!` is not an operator", start..start + 1)
-                            .help("use `not` to negate, or `!=` to compare"));
+                        return Err(ConditionError::new(
+                            "`!` is not an operator",
+                            start..start + 1,
+                        )
+                        .help("use `not` to negate, or `!=` to compare"));
                     }
                 };
                 (Tok::Op(op), start..start + len)
@@ -619,7 +659,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, ConditionError> {
                 (tok, start..start + len)
             }
             other => {
-                let mut e = ConditionError::new(format!("unexpected character `{other}`"), start..start + other.len_utf8());
+                let mut e = ConditionError::new(
+                    format!("unexpected character `{other}`"),
+                    start..start + other.len_utf8(),
+                );
                 if other == '&' || other == '|' {
                     e = e.help("write `and` and `or`");
                 }
@@ -663,8 +706,10 @@ pub fn parse(src: &str, vocab: &Vocabulary) -> Result<Expr, ConditionError> {
     };
     let e = p.or()?;
     if let Some((t, span)) = p.toks.get(p.pos) {
-        return Err(ConditionError::new(format!("unexpected {}", describe_tok(t)), span.clone())
-            .label("expected `and`, `or` or the end of the condition"));
+        return Err(
+            ConditionError::new(format!("unexpected {}", describe_tok(t)), span.clone())
+                .label("expected `and`, `or` or the end of the condition"),
+        );
     }
     Ok(e)
 }
@@ -688,8 +733,14 @@ impl Parser<'_> {
 
     fn expected(&self, what: &str) -> ConditionError {
         match self.toks.get(self.pos) {
-            Some((t, span)) => ConditionError::new(format!("expected {what}, found {}", describe_tok(t)), span.clone()),
-            None => ConditionError::new(format!("expected {what}, found the end of the condition"), self.span()),
+            Some((t, span)) => ConditionError::new(
+                format!("expected {what}, found {}", describe_tok(t)),
+                span.clone(),
+            ),
+            None => ConditionError::new(
+                format!("expected {what}, found the end of the condition"),
+                self.span(),
+            ),
         }
     }
 
@@ -713,7 +764,11 @@ impl Parser<'_> {
             items.push(self.and()?);
         }
         self.depth -= 1;
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, ConditionError> {
@@ -722,7 +777,11 @@ impl Parser<'_> {
             self.pos += 1;
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, ConditionError> {
@@ -763,7 +822,8 @@ impl Parser<'_> {
 
     fn test(&mut self, name: String, name_span: Range<usize>) -> Result<Expr, ConditionError> {
         let fact = self.vocab.fact(&name).map_err(|e| {
-            let mut err = ConditionError::new(e.message, name_span.clone()).label("not a declared fact");
+            let mut err =
+                ConditionError::new(e.message, name_span.clone()).label("not a declared fact");
             err.help = e.help;
             err
         })?;
@@ -781,7 +841,11 @@ impl Parser<'_> {
                     .help("only version facts can be compared with <, <=, > and >=; use == or != here"));
                 }
                 let value = self.value(fact, lit, lit_span.clone())?;
-                Ok(Expr::Atom(Atom { fact: name, test: Test::Cmp(op, value), span: start..lit_span.end }))
+                Ok(Expr::Atom(Atom {
+                    fact: name,
+                    test: Test::Cmp(op, value),
+                    span: start..lit_span.end,
+                }))
             }
             Some(Tok::In) => {
                 self.pos += 1;
@@ -795,17 +859,29 @@ impl Parser<'_> {
             _ => {
                 if fact.kind != FactKind::Bool {
                     return Err(ConditionError::new(
-                        format!("`{name}` is a {} fact and cannot stand alone", fact.kind.type_name()),
+                        format!(
+                            "`{name}` is a {} fact and cannot stand alone",
+                            fact.kind.type_name()
+                        ),
                         name_span,
                     )
                     .help(format!("compare it: `{name} == \"...\"`")));
                 }
-                Ok(Expr::Atom(Atom { fact: name, test: Test::IsTrue, span: name_span }))
+                Ok(Expr::Atom(Atom {
+                    fact: name,
+                    test: Test::IsTrue,
+                    span: name_span,
+                }))
             }
         }
     }
 
-    fn in_list(&mut self, fact: &crate::facts::Fact, name: String, start: usize) -> Result<Expr, ConditionError> {
+    fn in_list(
+        &mut self,
+        fact: &crate::facts::Fact,
+        name: String,
+        start: usize,
+    ) -> Result<Expr, ConditionError> {
         match self.next() {
             Some((Tok::LBracket, _)) => {}
             _ => {
@@ -821,7 +897,11 @@ impl Parser<'_> {
                     return Err(ConditionError::new("empty list after `in`", start..end.end)
                         .help("list at least one value"));
                 }
-                return Ok(Expr::Atom(Atom { fact: name, test: Test::In(values), span: start..end.end }));
+                return Ok(Expr::Atom(Atom {
+                    fact: name,
+                    test: Test::In(values),
+                    span: start..end.end,
+                }));
             }
             let (lit, span) = self.literal()?;
             values.push(self.value(fact, lit, span)?);
@@ -838,8 +918,11 @@ impl Parser<'_> {
             Some((Tok::Str(s) | Tok::Num(s), span)) => Ok((Lit::Text(s), span)),
             Some((Tok::True, span)) => Ok((Lit::Bool(true), span)),
             Some((Tok::False, span)) => Ok((Lit::Bool(false), span)),
-            Some((Tok::Ident(word), span)) => Err(ConditionError::new(format!("expected a value, found `{word}`"), span)
-                .help(format!("values are quoted: \"{word}\""))),
+            Some((Tok::Ident(word), span)) => Err(ConditionError::new(
+                format!("expected a value, found `{word}`"),
+                span,
+            )
+            .help(format!("values are quoted: \"{word}\""))),
             _ => {
                 self.pos -= 1;
                 Err(self.expected("a value"))
@@ -847,20 +930,39 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&self, fact: &crate::facts::Fact, lit: Lit, span: Range<usize>) -> Result<Value, ConditionError> {
+    fn value(
+        &self,
+        fact: &crate::facts::Fact,
+        lit: Lit,
+        span: Range<usize>,
+    ) -> Result<Value, ConditionError> {
         let text = match (&fact.kind, lit) {
             (FactKind::Bool, Lit::Bool(b)) => return Ok(Value::Bool(b)),
             (FactKind::Bool, Lit::Text(t)) => {
-                return Err(ConditionError::new(format!("`{}` is a bool fact; compare it with true or false, not \"{t}\"", fact.id), span));
+                return Err(ConditionError::new(
+                    format!(
+                        "`{}` is a bool fact; compare it with true or false, not \"{t}\"",
+                        fact.id
+                    ),
+                    span,
+                ));
             }
             (_, Lit::Bool(b)) => {
-                return Err(ConditionError::new(format!("`{}` is a {} fact, not a bool", fact.id, fact.kind.type_name()), span)
-                    .help(format!("did you mean \"{b}\"?")));
+                return Err(ConditionError::new(
+                    format!(
+                        "`{}` is a {} fact, not a bool",
+                        fact.id,
+                        fact.kind.type_name()
+                    ),
+                    span,
+                )
+                .help(format!("did you mean \"{b}\"?")));
             }
             (_, Lit::Text(t)) => t,
         };
         fact.parse_value(&text).map_err(|e| {
-            let mut err = ConditionError::new(e.message, span).label(format!("not a value of `{}`", fact.id));
+            let mut err =
+                ConditionError::new(e.message, span).label(format!("not a value of `{}`", fact.id));
             err.help = e.help;
             err
         })
@@ -919,17 +1021,29 @@ description = "d"
 
     fn facts(pairs: &[(&str, &str)]) -> FactValues {
         let v = vocab();
-        pairs.iter().map(|(k, val)| (k.to_string(), v.facts[*k].parse_value(val).unwrap())).collect()
+        pairs
+            .iter()
+            .map(|(k, val)| (k.to_string(), v.facts[*k].parse_value(val).unwrap()))
+            .collect()
     }
 
     #[test]
     fn precedence_and_binds_tighter_than_or() {
         let e = p(r#"tier == "1-tier" or region == "eu" and aad_premium"#);
-        assert_eq!(e.to_string(), r#"tier == "1-tier" or region == "eu" and aad_premium"#);
+        assert_eq!(
+            e.to_string(),
+            r#"tier == "1-tier" or region == "eu" and aad_premium"#
+        );
         assert!(matches!(e, Expr::Or(ref items) if items.len() == 2));
         let e = p(r#"(tier == "1-tier" or region == "eu") and aad_premium"#);
-        assert_eq!(e.to_string(), r#"(tier == "1-tier" or region == "eu") and aad_premium"#);
-        assert_eq!(p("not aad_premium and aad_premium").to_string(), "not aad_premium and aad_premium");
+        assert_eq!(
+            e.to_string(),
+            r#"(tier == "1-tier" or region == "eu") and aad_premium"#
+        );
+        assert_eq!(
+            p("not aad_premium and aad_premium").to_string(),
+            "not aad_premium and aad_premium"
+        );
     }
 
     #[test]
@@ -938,7 +1052,10 @@ description = "d"
         assert_eq!(e.eval(&facts(&[("version", "2.10")])), Tri::True);
         assert_eq!(e.eval(&facts(&[("version", "2.4.9")])), Tri::False);
         assert_eq!(e.eval(&facts(&[("version", "2.5.0")])), Tri::True);
-        assert_eq!(p("version < 3.5").eval(&facts(&[("version", "3.4")])), Tri::True);
+        assert_eq!(
+            p("version < 3.5").eval(&facts(&[("version", "3.4")])),
+            Tri::True
+        );
     }
 
     #[test]
@@ -949,15 +1066,24 @@ description = "d"
         assert_eq!(e.residual(&known).to_string(), r#"tier == "1-tier""#);
         assert_eq!(e.eval(&facts(&[("region", "us")])), Tri::False);
         // false and unknown is false; true or unknown is true.
-        assert_eq!(p(r#"region == "us" or tier == "2-tier""#).eval(&facts(&[("region", "us")])), Tri::True);
-        assert_eq!(p(r#"not (region == "us")"#).eval(&FactValues::new()), Tri::Unknown);
+        assert_eq!(
+            p(r#"region == "us" or tier == "2-tier""#).eval(&facts(&[("region", "us")])),
+            Tri::True
+        );
+        assert_eq!(
+            p(r#"not (region == "us")"#).eval(&FactValues::new()),
+            Tri::Unknown
+        );
     }
 
     #[test]
     fn describes_in_words() {
         let v = vocab();
         let e = p(r#"tier == "1-tier" and not aad_premium and region not in ["eu"]"#);
-        assert_eq!(e.describe(&v), "Partner tier is 1-Tier (Direct Bill) and not Azure AD Premium and Region is not one of EU");
+        assert_eq!(
+            e.describe(&v),
+            "Partner tier is 1-Tier (Direct Bill) and not Azure AD Premium and Region is not one of EU"
+        );
     }
 
     #[test]
@@ -965,7 +1091,10 @@ description = "d"
         let e = err(r#"tier == "1tier""#);
         assert_eq!(e.span, 8..15);
         assert_eq!(e.message, "`1tier` is not a value of fact `tier`");
-        assert_eq!(e.help.as_deref(), Some("did you mean \"1-tier\"? (allowed values: \"1-tier\", \"2-tier\")"));
+        assert_eq!(
+            e.help.as_deref(),
+            Some("did you mean \"1-tier\"? (allowed values: \"1-tier\", \"2-tier\")")
+        );
         let e = err(r#"teir == "1-tier""#);
         assert_eq!(e.span, 0..4);
         assert_eq!(e.help.as_deref(), Some("did you mean \"tier\"?"));
@@ -974,13 +1103,25 @@ description = "d"
     #[test]
     fn syntax_errors_point_at_the_place() {
         assert_eq!(err(r#"tier = "1-tier""#).span, 5..6);
-        assert_eq!(err(r#"(tier == "1-tier""#).message, "expected `)`, found the end of the condition");
-        assert_eq!(err(r#"tier > "1-tier""#).message, "`>` orders values, but `tier` is a enum fact");
-        assert_eq!(err("region").message, "`region` is a enum fact and cannot stand alone");
+        assert_eq!(
+            err(r#"(tier == "1-tier""#).message,
+            "expected `)`, found the end of the condition"
+        );
+        assert_eq!(
+            err(r#"tier > "1-tier""#).message,
+            "`>` orders values, but `tier` is a enum fact"
+        );
+        assert_eq!(
+            err("region").message,
+            "`region` is a enum fact and cannot stand alone"
+        );
         assert_eq!(err("aad_premium aad_premium").span, 12..23);
         assert_eq!(err("").message, "empty condition");
         assert_eq!(err("tier == 'x").message, "unterminated string");
-        assert_eq!(err("aad_premium && aad_premium").help.as_deref(), Some("write `and` and `or`"));
+        assert_eq!(
+            err("aad_premium && aad_premium").help.as_deref(),
+            Some("write `and` and `or`")
+        );
     }
 
     #[test]
@@ -1001,7 +1142,10 @@ description = "d"
         assert!(sat(r#"tier == "1-tier" or tier == "2-tier""#, &all));
         assert!(!sat(r#"version < "2.5" and version >= "2.5""#, &all));
         assert!(sat(r#"version > "2.5" and version < "2.6""#, &all));
-        let from_35 = VersionRange { since: Some(Version::parse("3.5").unwrap()), before: None };
+        let from_35 = VersionRange {
+            since: Some(Version::parse("3.5").unwrap()),
+            before: None,
+        };
         assert!(!sat(r#"version < "3.5""#, &from_35));
         assert!(sat(r#"version >= "3.5""#, &from_35));
         assert!(!sat(r#"not (version >= "3.5")"#, &from_35));

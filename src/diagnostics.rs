@@ -170,9 +170,9 @@ impl Diagnostic {
                     .map_or(0, char::len_utf8);
                 local.end = local.start + next;
             }
-            let annotation = AnnotationKind::Primary.span(local).label(
-                (!self.label.is_empty()).then_some(self.label.as_str()),
-            );
+            let annotation = AnnotationKind::Primary
+                .span(local)
+                .label((!self.label.is_empty()).then_some(self.label.as_str()));
             group = group.element(
                 Snippet::source(excerpt)
                     .line_start(line)
@@ -276,7 +276,10 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 /// The closest candidate to a misspelt name, for "did you mean" help.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(word, c), c))
@@ -300,7 +303,11 @@ mod tests {
 
     #[test]
     fn renders_location_and_underline() {
-        let f = SourceFile::new("r.toml", "r.toml", "a = 1\nwhen = 'tier == \"1tier\"'\n".into());
+        let f = SourceFile::new(
+            "r.toml",
+            "r.toml",
+            "a = 1\nwhen = 'tier == \"1tier\"'\n".into(),
+        );
         let d = Diagnostic::error("unknown value")
             .at(&Span::new(&f, 22..29))
             .label("not a tier")

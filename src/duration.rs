@@ -92,7 +92,12 @@ impl fmt::Display for Span {
         } else if self.max_minutes < 60 {
             write!(f, "{}–{} min", self.min_minutes, self.max_minutes)
         } else {
-            write!(f, "{} – {}", words(self.min_minutes), words(self.max_minutes))
+            write!(
+                f,
+                "{} – {}",
+                words(self.min_minutes),
+                words(self.max_minutes)
+            )
         }
     }
 }
@@ -104,7 +109,13 @@ mod tests {
     #[test]
     fn parses_and_shows() {
         let s = |t| Span::parse(t).unwrap();
-        assert_eq!(s("15m"), Span { min_minutes: 15, max_minutes: 15 });
+        assert_eq!(
+            s("15m"),
+            Span {
+                min_minutes: 15,
+                max_minutes: 15
+            }
+        );
         assert_eq!(s("5-10m").to_string(), "5–10 min");
         assert_eq!(s("1h30m").to_string(), "1 h 30 min");
         assert_eq!(s("30m-2h").to_string(), "30 min – 2 h");

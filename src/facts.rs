@@ -116,10 +116,12 @@ impl Fact {
                     })
                 }
             }
-            FactKind::Version => Version::parse(text).map(Value::Version).map_err(|m| ValueError {
-                message: m,
-                help: None,
-            }),
+            FactKind::Version => Version::parse(text)
+                .map(Value::Version)
+                .map_err(|m| ValueError {
+                    message: m,
+                    help: None,
+                }),
             FactKind::Bool => match text {
                 "true" | "yes" => Ok(Value::Bool(true)),
                 "false" | "no" => Ok(Value::Bool(false)),
@@ -271,8 +273,10 @@ impl Vocabulary {
                 }
                 (other, Some(values)) if matches!(other, "version" | "bool" | "string") => {
                     diags.push(
-                        Diagnostic::error(format!("only enum facts take `values`; `{id}` is a {other}"))
-                            .at(&toml_file::span_of(file, &values)),
+                        Diagnostic::error(format!(
+                            "only enum facts take `values`; `{id}` is a {other}"
+                        ))
+                        .at(&toml_file::span_of(file, &values)),
                     );
                     continue;
                 }
@@ -283,7 +287,8 @@ impl Vocabulary {
                     let mut d = Diagnostic::error(format!("unknown fact type `{other}`"))
                         .at(&toml_file::span_of(file, &raw_fact.kind))
                         .label("expected enum, version, bool or string");
-                    if let Some(close) = did_you_mean(other, ["enum", "version", "bool", "string"]) {
+                    if let Some(close) = did_you_mean(other, ["enum", "version", "bool", "string"])
+                    {
                         d = d.help(format!("did you mean \"{close}\"?"));
                     }
                     diags.push(d);
@@ -312,7 +317,10 @@ impl Vocabulary {
                     raw_lookup.fact.get_ref()
                 ))
                 .at(&fact_span);
-                if let Some(close) = did_you_mean(raw_lookup.fact.get_ref(), vocab.facts.keys().map(String::as_str)) {
+                if let Some(close) = did_you_mean(
+                    raw_lookup.fact.get_ref(),
+                    vocab.facts.keys().map(String::as_str),
+                ) {
                     d = d.help(format!("did you mean \"{close}\"?"));
                 }
                 diags.push(d);
@@ -333,7 +341,8 @@ impl Vocabulary {
             let values = raw_lookup.values.into_inner();
             for key in values.keys() {
                 if let Err(e) = fact.parse_value(key) {
-                    let mut d = Diagnostic::error(format!("lookup `{id}`: {}", e.message)).at(&values_span);
+                    let mut d =
+                        Diagnostic::error(format!("lookup `{id}`: {}", e.message)).at(&values_span);
                     if let Some(help) = e.help {
                         d = d.help(help);
                     }
@@ -381,13 +390,15 @@ impl Vocabulary {
     pub fn fact(&self, id: &str) -> Result<&Fact, ValueError> {
         self.facts.get(id).ok_or_else(|| ValueError {
             message: format!("unknown fact `{id}`"),
-            help: Some(match did_you_mean(id, self.facts.keys().map(String::as_str)) {
-                Some(close) => format!("did you mean \"{close}\"?"),
-                None => format!(
-                    "known facts: {}",
-                    self.facts.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            }),
+            help: Some(
+                match did_you_mean(id, self.facts.keys().map(String::as_str)) {
+                    Some(close) => format!("did you mean \"{close}\"?"),
+                    None => format!(
+                        "known facts: {}",
+                        self.facts.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                },
+            ),
         })
     }
 }
@@ -427,14 +438,23 @@ values = { "1-tier" = "1-Tier (Direct Bill)", "2-tier" = "2-Tier" }
         let (v, d) = vocab(TIER);
         assert!(!d.has_errors(), "{d}");
         let err = v.facts["tier"].parse_value("1tier").unwrap_err();
-        assert_eq!(err.help.unwrap(), "did you mean \"1-tier\"? (allowed values: \"1-tier\", \"2-tier\")");
+        assert_eq!(
+            err.help.unwrap(),
+            "did you mean \"1-tier\"? (allowed values: \"1-tier\", \"2-tier\")"
+        );
     }
 
     #[test]
     fn lookups_must_cover_every_value() {
-        let text = format!("{TIER}\n[lookups.x]\nfact = \"tier\"\ndescription = \"d\"\nvalues = {{ \"1-tier\" = \"a\" }}\n");
+        let text = format!(
+            "{TIER}\n[lookups.x]\nfact = \"tier\"\ndescription = \"d\"\nvalues = {{ \"1-tier\" = \"a\" }}\n"
+        );
         let (_, d) = vocab(&text);
         assert_eq!(d.error_count(), 1);
-        assert!(d.to_string().contains("lookup `x` has no value for tier = \"2-tier\""), "{d}");
+        assert!(
+            d.to_string()
+                .contains("lookup `x` has no value for tier = \"2-tier\""),
+            "{d}"
+        );
     }
 }

@@ -34,10 +34,13 @@ impl Project {
         let mut diags = Diagnostics::default();
         let dir = root.join(RUNBOOK_DIR);
         if !dir.is_dir() {
-            return Err(Diagnostic::error(format!("no `{RUNBOOK_DIR}` folder in {}", root.display()))
-                .path(root)
-                .help("run runbook in a project root, or point at one with -C DIR")
-                .into());
+            return Err(Diagnostic::error(format!(
+                "no `{RUNBOOK_DIR}` folder in {}",
+                root.display()
+            ))
+            .path(root)
+            .help("run runbook in a project root, or point at one with -C DIR")
+            .into());
         }
         let mut files = Vec::new();
         let facts_path = dir.join(FACTS_FILE);
@@ -58,12 +61,17 @@ impl Project {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    diags.push(Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(&dir));
+                    diags.push(
+                        Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(&dir),
+                    );
                     continue;
                 }
             };
             let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "toml") || path == facts_path {
+            if !entry.file_type().is_file()
+                || path.extension().is_none_or(|e| e != "toml")
+                || path == facts_path
+            {
                 continue;
             }
             let file = match read(root, path) {
@@ -135,7 +143,11 @@ impl Project {
 
 /// Reads a source file, named relative to the project root.
 pub fn read(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
-    let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     match fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(name, path, text)),

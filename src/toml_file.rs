@@ -90,6 +90,10 @@ mod tests {
     fn syntax_errors_have_a_place() {
         let f = SourceFile::new("x.toml", "x.toml", "a = 1\nb = \n".into());
         let err = parse::<toml::Table>(&f).unwrap_err();
-        assert!(err.render(false).contains("x.toml:2:"), "{}", err.render(false));
+        assert!(
+            err.render(false).contains("x.toml:2:"),
+            "{}",
+            err.render(false)
+        );
     }
 }

@@ -113,12 +113,21 @@ impl Library {
                 Some(id) => {
                     let key = id.get_ref().clone();
                     if let Some((other, prev)) = self.sections.get(&key) {
-                        diags.push(duplicate("shared section", &key, &span_of(file, id), other, prev.get_ref().id.as_ref()));
+                        diags.push(duplicate(
+                            "shared section",
+                            &key,
+                            &span_of(file, id),
+                            other,
+                            prev.get_ref().id.as_ref(),
+                        ));
                     } else {
                         self.sections.insert(key, (Arc::clone(file), section));
                     }
                 }
-                None => diags.push(Diagnostic::error("a shared section needs an `id`").at(&span_of(file, &section))),
+                None => diags.push(
+                    Diagnostic::error("a shared section needs an `id`")
+                        .at(&span_of(file, &section)),
+                ),
             }
         }
         for step in shared.steps {
@@ -126,21 +135,40 @@ impl Library {
                 Some(id) => {
                     let key = id.get_ref().clone();
                     if let Some((other, prev)) = self.steps.get(&key) {
-                        diags.push(duplicate("shared step", &key, &span_of(file, id), other, prev.get_ref().id.as_ref()));
+                        diags.push(duplicate(
+                            "shared step",
+                            &key,
+                            &span_of(file, id),
+                            other,
+                            prev.get_ref().id.as_ref(),
+                        ));
                     } else {
                         self.steps.insert(key, (Arc::clone(file), step));
                     }
                 }
-                None => diags.push(Diagnostic::error("a shared step needs an `id`").at(&span_of(file, &step))),
+                None => diags.push(
+                    Diagnostic::error("a shared step needs an `id`").at(&span_of(file, &step)),
+                ),
             }
         }
     }
 }
 
-fn duplicate(what: &str, id: &str, here: &Span, other: &Arc<SourceFile>, prev: Option<&Spanned<String>>) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("duplicate {what} id `{id}`")).at(here).label("defined again here");
+fn duplicate(
+    what: &str,
+    id: &str,
+    here: &Span,
+    other: &Arc<SourceFile>,
+    prev: Option<&Spanned<String>>,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(format!("duplicate {what} id `{id}`"))
+        .at(here)
+        .label("defined again here");
     if let Some(prev) = prev {
-        d = d.note(format!("first defined at {}", span_of(other, prev).location()));
+        d = d.note(format!(
+            "first defined at {}",
+            span_of(other, prev).location()
+        ));
     }
     d
 }
@@ -176,7 +204,11 @@ impl Resolver<'_> {
             summary: raw.summary,
             audience: raw.audience,
             when,
-            after: raw.after.iter().map(|a| (a.get_ref().clone(), span_of(file, a))).collect(),
+            after: raw
+                .after
+                .iter()
+                .map(|a| (a.get_ref().clone(), span_of(file, a)))
+                .collect(),
             revisions,
             file: Arc::clone(file),
         }
@@ -190,11 +222,24 @@ impl Resolver<'_> {
             before: rev.before.as_ref().and_then(|v| self.version(file, v)),
         };
         if range.is_empty() {
-            let at = rev.since.as_ref().map_or(span.clone(), |s| span_of(file, s));
+            let at = rev
+                .since
+                .as_ref()
+                .map_or(span.clone(), |s| span_of(file, s));
             self.diags.push(
-                Diagnostic::error(format!("revision range is empty: `since` {} is not before `before` {}",
-                    range.since.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    range.before.as_ref().map(ToString::to_string).unwrap_or_default()))
+                Diagnostic::error(format!(
+                    "revision range is empty: `since` {} is not before `before` {}",
+                    range
+                        .since
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    range
+                        .before
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ))
                 .at(&at),
             );
         }
@@ -296,13 +341,28 @@ impl Resolver<'_> {
         None
     }
 
-    fn section(&mut self, file: &Arc<SourceFile>, raw: &Spanned<RawSection>, stack: &mut Stack) -> Option<Section> {
+    fn section(
+        &mut self,
+        file: &Arc<SourceFile>,
+        raw: &Spanned<RawSection>,
+        stack: &mut Stack,
+    ) -> Option<Section> {
         let span = span_of(file, raw);
         let s = raw.get_ref();
-        let mut when: Vec<Condition> = s.when.iter().filter_map(|w| self.condition(file, w)).collect();
+        let mut when: Vec<Condition> = s
+            .when
+            .iter()
+            .filter_map(|w| self.condition(file, w))
+            .collect();
         let role = s.role.as_ref().and_then(|r| self.role(file, r));
         if let Some(include) = &s.include {
-            if let Some(key) = s.id.as_ref().map(|_| "id").or(s.title.as_ref().map(|_| "title")).or(s.intro.as_ref().map(|_| "intro")).or((!s.steps.is_empty()).then_some("step")) {
+            if let Some(key) =
+                s.id.as_ref()
+                    .map(|_| "id")
+                    .or(s.title.as_ref().map(|_| "title"))
+                    .or(s.intro.as_ref().map(|_| "intro"))
+                    .or((!s.steps.is_empty()).then_some("step"))
+            {
                 self.diags.push(
                     Diagnostic::error(format!("a section with `include` cannot also have `{key}`"))
                         .at(&span_of(file, include))
@@ -312,7 +372,12 @@ impl Resolver<'_> {
             }
             let target = include.get_ref();
             let Some((shared_file, shared)) = self.library.sections.get(target) else {
-                self.missing_include("section", target, &span_of(file, include), self.library.sections.keys());
+                self.missing_include(
+                    "section",
+                    target,
+                    &span_of(file, include),
+                    self.library.sections.keys(),
+                );
                 return None;
             };
             if stack.contains(target) {
@@ -349,7 +414,10 @@ impl Resolver<'_> {
             }
         }
         if s.steps.is_empty() {
-            self.diags.push(Diagnostic::error(format!("section `{}` has no steps", id.get_ref())).at(&span_of(file, id)));
+            self.diags.push(
+                Diagnostic::error(format!("section `{}` has no steps", id.get_ref()))
+                    .at(&span_of(file, id)),
+            );
         }
         when.shrink_to_fit();
         Some(Section {
@@ -362,10 +430,19 @@ impl Resolver<'_> {
         })
     }
 
-    fn step(&mut self, file: &Arc<SourceFile>, raw: &Spanned<RawStep>, stack: &mut Stack) -> Option<Step> {
+    fn step(
+        &mut self,
+        file: &Arc<SourceFile>,
+        raw: &Spanned<RawStep>,
+        stack: &mut Stack,
+    ) -> Option<Step> {
         let span = span_of(file, raw);
         let s = raw.get_ref();
-        let when: Vec<Condition> = s.when.iter().filter_map(|w| self.condition(file, w)).collect();
+        let when: Vec<Condition> = s
+            .when
+            .iter()
+            .filter_map(|w| self.condition(file, w))
+            .collect();
         let role = s.role.as_ref().and_then(|r| self.role(file, r));
         if let Some(include) = &s.include {
             let extra = [
@@ -387,7 +464,12 @@ impl Resolver<'_> {
             }
             let target = include.get_ref();
             let Some((shared_file, shared)) = self.library.steps.get(target) else {
-                self.missing_include("step", target, &span_of(file, include), self.library.steps.keys());
+                self.missing_include(
+                    "step",
+                    target,
+                    &span_of(file, include),
+                    self.library.steps.keys(),
+                );
                 return None;
             };
             if stack.contains(target) {
@@ -409,7 +491,9 @@ impl Resolver<'_> {
             self.diags.push(
                 Diagnostic::error("a step needs `id` and `title`, or `include`")
                     .at(&span)
-                    .help("write id = \"...\" and title = \"...\", or include = \"<shared step id>\""),
+                    .help(
+                        "write id = \"...\" and title = \"...\", or include = \"<shared step id>\"",
+                    ),
             );
             return None;
         };
@@ -428,7 +512,9 @@ impl Resolver<'_> {
                     let mut d = Diagnostic::error(format!("unknown step kind `{}`", k.get_ref()))
                         .at(&span_of(file, k))
                         .label("expected requirement, action, check, note or warning");
-                    if let Some(close) = did_you_mean(k.get_ref(), Kind::ALL.iter().map(|(n, _)| *n)) {
+                    if let Some(close) =
+                        did_you_mean(k.get_ref(), Kind::ALL.iter().map(|(n, _)| *n))
+                    {
                         d = d.help(format!("did you mean \"{close}\"?"));
                     }
                     self.diags.push(d);
@@ -439,11 +525,15 @@ impl Resolver<'_> {
         let estimate = s.estimate.as_ref().and_then(|e| self.duration(file, e));
         let wait = s.wait.as_ref().and_then(|t| self.timed(file, t));
         let expires = s.expires.as_ref().and_then(|t| self.timed(file, t));
-        let body = s.body.as_ref().map(|b| b.get_ref().trim_end().to_string()).unwrap_or_default();
-        let body_span = s
+        let body = s
             .body
             .as_ref()
-            .map(|b| toml_file::string_contents(file, b).map_or_else(|| span_of(file, b), |r| Span::new(file, r)));
+            .map(|b| b.get_ref().trim_end().to_string())
+            .unwrap_or_default();
+        let body_span = s.body.as_ref().map(|b| {
+            toml_file::string_contents(file, b)
+                .map_or_else(|| span_of(file, b), |r| Span::new(file, r))
+        });
         Some(Step {
             id: id.get_ref().clone(),
             title: title.clone(),
@@ -460,9 +550,16 @@ impl Resolver<'_> {
         })
     }
 
-    fn duration(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<duration::Span> {
+    fn duration(
+        &mut self,
+        file: &Arc<SourceFile>,
+        text: &Spanned<String>,
+    ) -> Option<duration::Span> {
         duration::Span::parse(text.get_ref())
-            .map_err(|m| self.diags.push(Diagnostic::error(m).at(&span_of(file, text))))
+            .map_err(|m| {
+                self.diags
+                    .push(Diagnostic::error(m).at(&span_of(file, text)))
+            })
             .ok()
     }
 
@@ -473,7 +570,13 @@ impl Resolver<'_> {
         })
     }
 
-    fn missing_include<'k>(&mut self, what: &str, target: &str, span: &Span, known: impl Iterator<Item = &'k String>) {
+    fn missing_include<'k>(
+        &mut self,
+        what: &str,
+        target: &str,
+        span: &Span,
+        known: impl Iterator<Item = &'k String>,
+    ) {
         let known: Vec<&str> = known.map(String::as_str).collect();
         let mut d = Diagnostic::error(format!("no shared {what} `{target}` to include"))
             .at(span)
@@ -486,7 +589,11 @@ impl Resolver<'_> {
 
     fn cycle(&mut self, stack: &Stack, target: &str, span: &Span) {
         let start = stack.iter().position(|s| s == target).unwrap_or(0);
-        let chain: Vec<&str> = stack[start..].iter().map(String::as_str).chain([target]).collect();
+        let chain: Vec<&str> = stack[start..]
+            .iter()
+            .map(String::as_str)
+            .chain([target])
+            .collect();
         self.diags.push(
             Diagnostic::error(format!("include cycle: {}", chain.join(" -> ")))
                 .at(span)
@@ -497,7 +604,9 @@ impl Resolver<'_> {
 
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && !id.starts_with('-')
 }
 
@@ -509,7 +618,10 @@ pub fn body_variables(body: &str) -> Result<HashSet<String>, (String, Option<usi
     let env = minijinja::Environment::new();
     match env.template_from_str(body) {
         Ok(t) => Ok(t.undeclared_variables(true)),
-        Err(e) => Err((e.detail().unwrap_or("invalid template").to_string(), e.line())),
+        Err(e) => Err((
+            e.detail().unwrap_or("invalid template").to_string(),
+            e.line(),
+        )),
     }
 }
 

@@ -40,7 +40,11 @@ pub struct Runbook {
 impl Runbook {
     /// The revisions that hold for a version, latest-dated first.
     pub fn revisions_for(&self, version: &Version) -> Vec<&Revision> {
-        let mut found: Vec<&Revision> = self.revisions.iter().filter(|r| r.range.contains(version)).collect();
+        let mut found: Vec<&Revision> = self
+            .revisions
+            .iter()
+            .filter(|r| r.range.contains(version))
+            .collect();
         found.sort_by(|a, b| b.date.cmp(&a.date));
         found
     }
@@ -84,11 +88,17 @@ pub struct Revision {
 
 impl Revision {
     pub fn label(&self) -> String {
-        format!("{} ({})", self.range, self.date.as_deref().unwrap_or("undated"))
+        format!(
+            "{} ({})",
+            self.range,
+            self.date.as_deref().unwrap_or("undated")
+        )
     }
 
     pub fn steps(&self) -> impl Iterator<Item = (&Section, &Step)> {
-        self.sections.iter().flat_map(|s| s.steps.iter().map(move |st| (s, st)))
+        self.sections
+            .iter()
+            .flat_map(|s| s.steps.iter().map(move |st| (s, st)))
     }
 }
 
@@ -131,7 +141,10 @@ impl Kind {
     ];
 
     pub fn name(self) -> &'static str {
-        Kind::ALL.iter().find(|(_, k)| *k == self).map_or("action", |(n, _)| n)
+        Kind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("action", |(n, _)| n)
     }
 }
 

@@ -76,12 +76,24 @@ fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
     for pair in ranges.windows(2) {
         if let (Some(end), Some(next)) = (&pair[0].before, &pair[1].since)
             && end < next
-            && !ranges.iter().any(|r| r.overlaps(&VersionRange { since: Some(end.clone()), before: Some(next.clone()) }))
+            && !ranges.iter().any(|r| {
+                r.overlaps(&VersionRange {
+                    since: Some(end.clone()),
+                    before: Some(next.clone()),
+                })
+            })
         {
-            let at = rb.revisions.iter().find(|r| r.range.since.as_ref() == Some(next)).map_or(&rb.id_span, |r| &r.span);
+            let at = rb
+                .revisions
+                .iter()
+                .find(|r| r.range.since.as_ref() == Some(next))
+                .map_or(&rb.id_span, |r| &r.span);
             diags.push(
-                Diagnostic::warning(format!("no revision of `{}` covers versions from {end} up to {next}", rb.id))
-                    .at(at),
+                Diagnostic::warning(format!(
+                    "no revision of `{}` covers versions from {end} up to {next}",
+                    rb.id
+                ))
+                .at(at),
             );
         }
     }
@@ -93,9 +105,12 @@ fn ids(rev: &Revision, diags: &mut Diagnostics) {
     for section in &rev.sections {
         if let Some(first) = sections.insert(&section.id, &section.span) {
             diags.push(
-                Diagnostic::error(format!("duplicate section id `{}` in this revision", section.id))
-                    .at(&section.span)
-                    .note(format!("first used at {}", first.location())),
+                Diagnostic::error(format!(
+                    "duplicate section id `{}` in this revision",
+                    section.id
+                ))
+                .at(&section.span)
+                .note(format!("first used at {}", first.location())),
             );
         }
         for step in &section.steps {
@@ -152,7 +167,14 @@ fn check(
     let where_ = if context.is_empty() && range == &VersionRange::default() {
         String::new()
     } else {
-        format!(" where it stands (versions: {range}{})", if context.is_empty() { "" } else { ", inside the enclosing conditions" })
+        format!(
+            " where it stands (versions: {range}{})",
+            if context.is_empty() {
+                ""
+            } else {
+                ", inside the enclosing conditions"
+            }
+        )
     };
     if with(c.expr.clone()).satisfiable(vocab, VERSION_FACT, range) == Some(false) {
         reported.insert(key);
@@ -162,7 +184,9 @@ fn check(
                 .label("no value of the facts makes this true")
                 .help("the step would never appear in any checklist; fix or remove the condition"),
         );
-    } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range) == Some(false) {
+    } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range)
+        == Some(false)
+    {
         reported.insert(key);
         diags.push(
             Diagnostic::warning(format!("condition is always true{where_}"))
@@ -191,9 +215,12 @@ fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
                         .cloned()
                         .chain(CUSTOMER_FIELDS.iter().map(|f| format!("customer.{f}")))
                         .collect();
-                    let mut d = Diagnostic::error(format!("step `{}` uses undefined variable `{var}`", step.id))
-                        .at(&variable_span(at, &var))
-                        .label("not a fact, lookup or customer field");
+                    let mut d = Diagnostic::error(format!(
+                        "step `{}` uses undefined variable `{var}`",
+                        step.id
+                    ))
+                    .at(&variable_span(at, &var))
+                    .label("not a fact, lookup or customer field");
                     if let Some(close) = did_you_mean(&var, candidates.iter().map(String::as_str)) {
                         d = d.help(format!("did you mean \"{close}\"?"));
                     }
@@ -201,7 +228,11 @@ fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
                 }
             }
             Err((message, line)) => {
-                let mut d = Diagnostic::error(format!("step `{}`: template error in body: {message}", step.id)).at(at);
+                let mut d = Diagnostic::error(format!(
+                    "step `{}`: template error in body: {message}",
+                    step.id
+                ))
+                .at(at);
                 if let Some(line) = line {
                     d = d.note(format!("at line {line} of the body"));
                 }
@@ -222,16 +253,21 @@ fn known_variable(var: &str, vocab: &Vocabulary) -> bool {
 /// The span of the first use of a variable in a body, or the whole body.
 fn variable_span(body: &Span, var: &str) -> Span {
     match body.text().find(var.split('.').next().unwrap_or(var)) {
-        Some(i) if !body.text().is_empty() => {
-            Span::new(&body.file, body.range.start + i..body.range.start + i + var.len())
-        }
+        Some(i) if !body.text().is_empty() => Span::new(
+            &body.file,
+            body.range.start + i..body.range.start + i + var.len(),
+        ),
         _ => body.clone(),
     }
 }
 
 /// The runbooks in an order that respects every `after`, ties kept in their given order.
 pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
-    let index: HashMap<&str, usize> = runbooks.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = runbooks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let mut diags = Diagnostics::default();
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); runbooks.len()];
     for (i, rb) in runbooks.iter().enumerate() {
@@ -239,7 +275,9 @@ pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
             match index.get(after.as_str()) {
                 Some(&j) => deps[i].push(j),
                 None => {
-                    let mut d = Diagnostic::error(format!("`after` names unknown runbook `{after}`")).at(span);
+                    let mut d =
+                        Diagnostic::error(format!("`after` names unknown runbook `{after}`"))
+                            .at(span);
                     if let Some(close) = did_you_mean(after, index.keys().copied()) {
                         d = d.help(format!("did you mean \"{close}\"?"));
                     }
@@ -263,7 +301,9 @@ pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
                 let mut chain = vec![start];
                 let mut at = start;
                 loop {
-                    let Some(&next) = deps[at].iter().find(|&&j| !done[j]) else { break };
+                    let Some(&next) = deps[at].iter().find(|&&j| !done[j]) else {
+                        break;
+                    };
                     if let Some(pos) = chain.iter().position(|&c| c == next) {
                         chain.drain(..pos);
                         chain.push(next);
@@ -274,14 +314,25 @@ pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
                 }
                 let names: Vec<&str> = chain.iter().map(|&i| runbooks[i].id.as_str()).collect();
                 let rb = &runbooks[chain[0]];
-                let span = rb.after.iter().find(|(a, _)| Some(a.as_str()) == names.get(1).copied()).map_or(&rb.id_span, |(_, s)| s);
+                let span = rb
+                    .after
+                    .iter()
+                    .find(|(a, _)| Some(a.as_str()) == names.get(1).copied())
+                    .map_or(&rb.id_span, |(_, s)| s);
                 diags.push(
-                    Diagnostic::error(format!("`after` cycle: {}", names.join(" must come after ")))
-                        .at(span),
+                    Diagnostic::error(format!(
+                        "`after` cycle: {}",
+                        names.join(" must come after ")
+                    ))
+                    .at(span),
                 );
                 return Err(diags);
             }
         }
     }
-    if diags.has_errors() { Err(diags) } else { Ok(out) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
 }

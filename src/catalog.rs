@@ -1,0 +1,236 @@
+//! The runbook catalogue: `runbook list` and `runbook show`.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::condition::{Expr, Tri};
+use crate::diagnostics::Diagnostic;
+use crate::facts::{FactValues, Value};
+use crate::project::Project;
+use crate::runbook::{Revision, Runbook, Source, VERSION_FACT};
+
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub when: Option<String>,
+    pub after: Vec<String>,
+    pub revisions: Vec<RevisionEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevisionEntry {
+    /// The range in words ("2.5 and later").
+    pub versions: String,
+    pub since: Option<String>,
+    pub before: Option<String>,
+    pub date: Option<String>,
+    pub supersedes: Option<String>,
+    /// Whether this is the revision used for the newest versions.
+    pub current: bool,
+    pub sections: usize,
+    pub steps: usize,
+    pub sources: Vec<Source>,
+}
+
+pub fn entries(project: &Project) -> Vec<Entry> {
+    project.runbooks.iter().map(entry).collect()
+}
+
+fn entry(rb: &Runbook) -> Entry {
+    let current = rb.current().map(|r| r as *const Revision);
+    Entry {
+        id: rb.id.clone(),
+        title: rb.title.clone(),
+        summary: rb.summary.clone(),
+        when: rb.when.as_ref().map(|c| c.expr.to_source()),
+        after: rb.after.iter().map(|(a, _)| a.clone()).collect(),
+        revisions: rb
+            .revisions
+            .iter()
+            .map(|r| RevisionEntry {
+                versions: r.range.to_string(),
+                since: r.range.since.as_ref().map(ToString::to_string),
+                before: r.range.before.as_ref().map(ToString::to_string),
+                date: r.date.clone(),
+                supersedes: r.supersedes.clone(),
+                current: current == Some(r as *const Revision),
+                sections: r.sections.len(),
+                steps: r.steps().count(),
+                sources: r.sources.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `runbook list` as text: one block per runbook, a line per revision.
+pub fn list_text(project: &Project) -> String {
+    let mut out = String::new();
+    let width = project
+        .runbooks
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(0);
+    for e in entries(project) {
+        let _ = writeln!(out, "{:width$}  {}", e.id, e.title);
+        for r in &e.revisions {
+            let _ = writeln!(
+                out,
+                "{:width$}    {:<28} {:<10} {:>3} steps{}",
+                "",
+                r.versions,
+                r.date.as_deref().unwrap_or("undated"),
+                r.steps,
+                if r.current { "  (current)" } else { "" }
+            );
+        }
+    }
+    out
+}
+
+/// `runbook show`: one runbook, at the revision for the given facts (or its current one, or
+/// the one dated `revision`), with each step's remaining condition.
+pub fn show_text(
+    project: &Project,
+    id: &str,
+    facts: &FactValues,
+    revision: Option<&str>,
+) -> Result<String, Diagnostic> {
+    let rb = project.find(id)?;
+    let vocab = &project.vocab;
+    let rev = match (revision, facts.get(VERSION_FACT)) {
+        (Some(date), _) => rb
+            .revisions
+            .iter()
+            .find(|r| r.date.as_deref() == Some(date))
+            .ok_or_else(|| {
+                let dates: Vec<&str> = rb
+                    .revisions
+                    .iter()
+                    .map(|r| r.date.as_deref().unwrap_or("undated"))
+                    .collect();
+                Diagnostic::error(format!("runbook `{id}` has no revision dated {date}"))
+                    .help(format!("its revisions are dated: {}", dates.join(", ")))
+            })?,
+        (None, Some(Value::Version(v))) => rb.revision_for(v).ok_or_else(|| {
+            Diagnostic::error(format!(
+                "version {v} is not covered by runbook `{id}`: its revisions cover {}",
+                rb.coverage()
+            ))
+        })?,
+        _ => rb
+            .current()
+            .ok_or_else(|| Diagnostic::error(format!("runbook `{id}` has no revisions")))?,
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}", rb.id, rb.title);
+    let _ = writeln!(out, "{}", rb.summary);
+    if !rb.audience.is_empty() {
+        let _ = writeln!(out, "Audience: {}", rb.audience);
+    }
+    if let Some(when) = &rb.when {
+        let applies = match when.expr.eval(facts) {
+            Tri::False => " (does not apply to these facts)".to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "Applies only if {}{applies}",
+            when.expr.residual(facts).describe(vocab)
+        );
+    }
+    if !rb.after.is_empty() {
+        let after: Vec<&str> = rb.after.iter().map(|(a, _)| a.as_str()).collect();
+        let _ = writeln!(out, "After: {}", after.join(", "));
+    }
+    let _ = writeln!(out, "Revision: {}", rev.label());
+    for s in &rev.sources {
+        let dates = [
+            s.published.as_deref().map(|d| format!("published {d}")),
+            s.updated.as_deref().map(|d| format!("updated {d}")),
+        ];
+        let dates: Vec<String> = dates.into_iter().flatten().collect();
+        let _ = writeln!(
+            out,
+            "Source: {} ({}{}{})",
+            s.title,
+            s.article,
+            if dates.is_empty() { "" } else { ", " },
+            dates.join(", ")
+        );
+    }
+    let others: Vec<String> = rb
+        .revisions
+        .iter()
+        .filter(|r| !std::ptr::eq(*r, rev))
+        .map(Revision::label)
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(out, "Other revisions: {}", others.join("; "));
+    }
+    for (i, section) in rev.sections.iter().enumerate() {
+        let section_when = Expr::and(section.when.iter().map(|c| c.expr.clone()).collect());
+        if section_when.eval(facts) == Tri::False {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}. {}", i + 1, section.title);
+        if let Some(intro) = &section.intro {
+            let _ = writeln!(out, "{}", indent(intro, 3));
+        }
+        for (j, step) in section.steps.iter().enumerate() {
+            let when = Expr::and(
+                section
+                    .when
+                    .iter()
+                    .chain(&step.when)
+                    .map(|c| c.expr.clone())
+                    .collect(),
+            );
+            if when.eval(facts) == Tri::False {
+                continue;
+            }
+            let _ = write!(out, "   {}.{} {}", i + 1, j + 1, step.title);
+            let _ = write!(out, "  [{}#{}]", rb.id, step.id);
+            let _ = writeln!(out);
+            let mut meta = vec![step.kind.to_string()];
+            if let Some(role) = step.role.as_ref().and_then(|r| vocab.roles.get(r)) {
+                meta.push(role.title.clone());
+            }
+            if let Some(e) = step.estimate {
+                meta.push(format!("estimate {e}"));
+            }
+            let _ = writeln!(out, "       {}", meta.join(" · "));
+            let residual = when.residual(facts);
+            if !residual.is_true() {
+                let _ = writeln!(out, "       only if {}", residual.describe(vocab));
+            }
+            if !step.body.is_empty() {
+                let _ = writeln!(out, "{}", indent(&step.body, 7));
+            }
+            if let Some(w) = &step.wait {
+                let _ = writeln!(out, "       Wait {}: {}", w.time, w.note);
+            }
+            if let Some(x) = &step.expires {
+                let _ = writeln!(out, "       Expires after {}: {}", x.time, x.note);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn indent(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,617 @@
+//! A checklist for one customer: the runbooks that apply, each at the revision for the
+//! customer's version, with the steps whose conditions hold (or may hold, where facts are not
+//! known). The structure here is both the JSON output and the templates' context.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::condition::{Expr, Tri};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::duration;
+use crate::facts::{Fact, FactValues, Value, Vocabulary};
+use crate::profile::{Customer, Profile};
+use crate::project::Project;
+use crate::runbook::{Condition, Kind, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
+
+/// Version of the JSON schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Checklist {
+    pub schema: u32,
+    pub customer: Customer,
+    pub facts: Vec<FactEntry>,
+    pub notes: Vec<String>,
+    pub runbooks: Vec<ChecklistRunbook>,
+    pub totals: Totals,
+    /// Facts not given that would change this checklist.
+    pub open_facts: Vec<String>,
+    /// Steps left out, with the clause that excluded them (filled with `explain`).
+    pub excluded: Vec<Excluded>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FactEntry {
+    pub id: String,
+    pub name: String,
+    pub question: String,
+    /// The value, or null when the profile does not give it.
+    pub value: Option<String>,
+    /// The value as people read it ("1-Tier (Direct Bill)").
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChecklistRunbook {
+    pub number: String,
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub revision: RevisionInfo,
+    pub condition: Option<ShownCondition>,
+    pub explain: Option<String>,
+    pub sections: Vec<ChecklistSection>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevisionInfo {
+    pub versions: String,
+    pub date: Option<String>,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChecklistSection {
+    pub number: String,
+    pub id: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub condition: Option<ShownCondition>,
+    pub steps: Vec<ChecklistStep>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChecklistStep {
+    pub number: String,
+    /// `runbook#step`.
+    pub address: String,
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub role: Option<RoleRef>,
+    /// Markdown, with facts, lookups and customer fields filled in.
+    pub body: String,
+    pub estimate: Option<Timing>,
+    pub wait: Option<TimedEntry>,
+    pub expires: Option<TimedEntry>,
+    /// What must still hold for the step to apply, when facts are missing.
+    pub condition: Option<ShownCondition>,
+    pub explain: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleRef {
+    pub id: String,
+    pub title: String,
+}
+
+/// A condition that is still open: in the language's syntax and in words.
+#[derive(Debug, Serialize)]
+pub struct ShownCondition {
+    pub expression: String,
+    pub text: String,
+    pub facts: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct Timing {
+    pub min_minutes: u64,
+    pub max_minutes: u64,
+    pub text: ShownSpan,
+}
+
+/// A duration already in words ("5–10 min"), serialized as a string.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownSpan(pub duration::Span);
+
+impl Serialize for ShownSpan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl From<duration::Span> for Timing {
+    fn from(d: duration::Span) -> Self {
+        Timing {
+            min_minutes: d.min_minutes,
+            max_minutes: d.max_minutes,
+            text: ShownSpan(d),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimedEntry {
+    pub time: Timing,
+    pub note: String,
+}
+
+impl From<&Timed> for TimedEntry {
+    fn from(t: &Timed) -> Self {
+        TimedEntry {
+            time: t.time.into(),
+            note: t.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub runbooks: usize,
+    pub steps: usize,
+    pub estimate: Option<Timing>,
+    pub waits: Option<Timing>,
+    /// Every wait and expiry, in checklist order, for the summary at the end.
+    pub timed: Vec<TimedSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimedSummary {
+    pub step: String,
+    pub title: String,
+    pub what: &'static str,
+    pub time: Timing,
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Excluded {
+    pub address: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// What to build a checklist for.
+pub struct Request<'a> {
+    pub profile: &'a Profile,
+    /// Only these runbooks (by id), in checklist order; all when empty.
+    pub only: &'a [String],
+    pub explain: bool,
+}
+
+pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics> {
+    let vocab = &project.vocab;
+    let facts = &req.profile.facts;
+    let mut errors = Diagnostics::default();
+    for id in req.only {
+        if let Err(d) = project.find(id) {
+            errors.push(d);
+        }
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    let version = match facts.get(VERSION_FACT) {
+        Some(Value::Version(v)) => Some(v),
+        _ => None,
+    };
+    let body_env = BodyEnv::new(vocab, &req.profile.customer, facts);
+    let mut notes = Vec::new();
+    let mut runbooks = Vec::new();
+    let mut excluded = Vec::new();
+    let mut listed: HashMap<(String, String), String> = HashMap::new();
+    let mut timed = Vec::new();
+    let mut steps_total = 0;
+    let mut estimate = duration::Span::default();
+    let mut waits = duration::Span::default();
+    let mut lookup_facts = BTreeSet::new();
+    let mut revisions_vary = false;
+
+    for rb in &project.runbooks {
+        if !req.only.is_empty() && !req.only.contains(&rb.id) {
+            continue;
+        }
+        let when = rb
+            .when
+            .as_ref()
+            .map(|c| c.expr.clone())
+            .unwrap_or(Expr::Const(true));
+        if when.eval(facts) == Tri::False {
+            if req.explain {
+                excluded.push(Excluded {
+                    address: rb.id.clone(),
+                    title: format!("{} (whole runbook)", rb.title),
+                    reason: explain_false(&when, facts),
+                });
+            }
+            continue;
+        }
+        let revision = match version {
+            Some(v) => match rb.revision_for(v) {
+                Some(r) => r,
+                None => {
+                    errors.push(not_covered(rb, &v.to_string(), vocab));
+                    continue;
+                }
+            },
+            None => match rb.current() {
+                Some(r) => r,
+                None => continue,
+            },
+        };
+        revisions_vary |= rb
+            .revisions
+            .iter()
+            .any(|r| r.range != rb.revisions[0].range);
+        let number = (runbooks.len() + 1).to_string();
+        let mut sections = Vec::new();
+        for section in &revision.sections {
+            let section_when = all(&section.when);
+            if section_when.eval(facts) == Tri::False {
+                if req.explain {
+                    for step in &section.steps {
+                        excluded.push(Excluded {
+                            address: format!("{}#{}", rb.id, step.id),
+                            title: step.title.clone(),
+                            reason: explain_false(&section_when, facts),
+                        });
+                    }
+                }
+                continue;
+            }
+            let section_number = format!("{number}.{}", sections.len() + 1);
+            let mut steps = Vec::new();
+            for step in &section.steps {
+                let address = format!("{}#{}", rb.id, step.id);
+                let step_when = all(&step.when);
+                if step_when.eval(facts) == Tri::False {
+                    if req.explain {
+                        excluded.push(Excluded {
+                            address,
+                            title: step.title.clone(),
+                            reason: explain_false(&step_when, facts),
+                        });
+                    }
+                    continue;
+                }
+                let full = Expr::and(vec![when.clone(), section_when.clone(), step_when.clone()]);
+                let residual = full.residual(facts);
+                if let Some(origin) = &step.origin {
+                    let key = (origin.clone(), residual.to_string());
+                    if let Some(first) = listed.get(&key) {
+                        if req.explain {
+                            excluded.push(Excluded {
+                                address,
+                                title: step.title.clone(),
+                                reason: format!("already listed as step {first}"),
+                            });
+                        }
+                        continue;
+                    }
+                    listed.insert(key, format!("{section_number}.{}", steps.len() + 1));
+                }
+                let step_number = format!("{section_number}.{}", steps.len() + 1);
+                steps_total += 1;
+                lookup_facts.extend(body_env.unknown_lookup_facts(&step.body));
+                if let Some(e) = step.estimate {
+                    estimate = estimate + e;
+                }
+                if let Some(w) = &step.wait {
+                    waits = waits + w.time;
+                    timed.push(summary(&step_number, step, "wait", w));
+                }
+                if let Some(x) = &step.expires {
+                    timed.push(summary(&step_number, step, "expires", x));
+                }
+                steps.push(ChecklistStep {
+                    number: step_number,
+                    address,
+                    id: step.id.clone(),
+                    title: step.title.clone(),
+                    kind: step.kind,
+                    role: step.role.as_ref().map(|r| RoleRef {
+                        id: r.clone(),
+                        title: vocab
+                            .roles
+                            .get(r)
+                            .map_or_else(|| r.clone(), |role| role.title.clone()),
+                    }),
+                    body: body_env.render(&step.body),
+                    estimate: step.estimate.map(Timing::from),
+                    wait: step.wait.as_ref().map(TimedEntry::from),
+                    expires: step.expires.as_ref().map(TimedEntry::from),
+                    condition: shown(
+                        &Expr::and(vec![section_when.clone(), step_when.clone()]).residual(facts),
+                        vocab,
+                    ),
+                    explain: req.explain.then(|| {
+                        explain_true(&Expr::and(vec![section_when.clone(), step_when]), facts)
+                    }),
+                });
+            }
+            if steps.is_empty() {
+                continue;
+            }
+            sections.push(ChecklistSection {
+                number: section_number,
+                id: section.id.clone(),
+                title: section.title.clone(),
+                intro: section.intro.as_ref().map(|i| body_env.render(i)),
+                condition: None,
+                steps,
+            });
+        }
+        if sections.is_empty() {
+            continue;
+        }
+        runbooks.push(ChecklistRunbook {
+            number,
+            id: rb.id.clone(),
+            title: rb.title.clone(),
+            summary: rb.summary.clone(),
+            revision: revision_info(revision),
+            condition: shown(&when.residual(facts), vocab),
+            explain: req.explain.then(|| explain_true(&when, facts)),
+            sections,
+        });
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    if version.is_none() {
+        notes.push(format!(
+            "{} not given: each runbook is shown at its current revision.",
+            vocab
+                .facts
+                .get(VERSION_FACT)
+                .map_or("The version", |f| f.name.as_str())
+        ));
+    }
+    let mut open = condition_facts(&runbooks);
+    open.extend(lookup_facts);
+    if version.is_none() && revisions_vary {
+        open.insert(VERSION_FACT.to_string());
+    }
+    if !open.is_empty() {
+        let names: Vec<String> = open
+            .iter()
+            .filter_map(|id| vocab.facts.get(id))
+            .map(|f| f.name.clone())
+            .collect();
+        notes.push(format!(
+            "Not given: {}. Steps that depend on them are kept and marked with their condition.",
+            names.join(", ")
+        ));
+    }
+    Ok(Checklist {
+        schema: SCHEMA_VERSION,
+        customer: req.profile.customer.clone(),
+        facts: vocab
+            .facts
+            .values()
+            .map(|f| FactEntry {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                question: f.question.clone(),
+                value: facts.get(&f.id).map(ToString::to_string),
+                label: facts.get(&f.id).map(|v| f.describe_value(v)),
+            })
+            .collect(),
+        notes,
+        totals: Totals {
+            runbooks: runbooks.len(),
+            steps: steps_total,
+            estimate: (!estimate.is_zero()).then(|| estimate.into()),
+            waits: (!waits.is_zero()).then(|| waits.into()),
+            timed,
+        },
+        runbooks,
+        open_facts: open.into_iter().collect(),
+        excluded,
+    })
+}
+
+/// The facts this checklist leaves open, with their questions: those its remaining
+/// conditions mention, lookups in its text depend on, or that chose revisions.
+pub fn open_facts<'v>(checklist: &Checklist, vocab: &'v Vocabulary) -> Vec<&'v Fact> {
+    vocab
+        .facts
+        .values()
+        .filter(|f| checklist.open_facts.contains(&f.id))
+        .collect()
+}
+
+fn condition_facts(runbooks: &[ChecklistRunbook]) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for rb in runbooks {
+        let conditions = rb.condition.iter().chain(
+            rb.sections
+                .iter()
+                .flat_map(|s| s.steps.iter().filter_map(|st| st.condition.as_ref())),
+        );
+        for c in conditions {
+            ids.extend(c.facts.iter().cloned());
+        }
+    }
+    ids
+}
+
+fn not_covered(rb: &Runbook, version: &str, vocab: &Vocabulary) -> Diagnostic {
+    let name = vocab
+        .facts
+        .get(VERSION_FACT)
+        .map_or("version", |f| f.name.as_str());
+    let mut d = Diagnostic::error(format!(
+        "{name} {version} is not covered by runbook `{}` ({}): its revisions cover {}",
+        rb.id,
+        rb.title,
+        rb.coverage()
+    ))
+    .at(&rb.id_span);
+    if let Some(min) = rb
+        .revisions
+        .iter()
+        .filter_map(|r| r.range.since.as_ref())
+        .min()
+    {
+        d = d.help(format!(
+            "the minimum version for this runbook is {min}; choose a version it covers"
+        ));
+    }
+    d
+}
+
+fn revision_info(r: &Revision) -> RevisionInfo {
+    RevisionInfo {
+        versions: r.range.to_string(),
+        date: r.date.clone(),
+        sources: r.sources.clone(),
+    }
+}
+
+fn summary(number: &str, step: &Step, what: &'static str, t: &Timed) -> TimedSummary {
+    TimedSummary {
+        step: number.to_string(),
+        title: step.title.clone(),
+        what,
+        time: t.time.into(),
+        note: t.note.clone(),
+    }
+}
+
+fn all(conditions: &[Condition]) -> Expr {
+    Expr::and(conditions.iter().map(|c| c.expr.clone()).collect())
+}
+
+fn shown(residual: &Expr, vocab: &Vocabulary) -> Option<ShownCondition> {
+    (!residual.is_true()).then(|| ShownCondition {
+        expression: residual.to_source(),
+        text: format!("only if {}", residual.describe(vocab)),
+        facts: residual.facts().into_iter().collect(),
+    })
+}
+
+fn values_of(expr: &Expr, facts: &FactValues) -> String {
+    expr.facts()
+        .into_iter()
+        .filter_map(|id| Some(format!("{id} = {}", facts.get(&id)?)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The clause that makes a false condition false: `tier == "1-tier" is false for tier = 2-tier`.
+pub fn explain_false(expr: &Expr, facts: &FactValues) -> String {
+    if let Expr::And(items) = expr
+        && let Some(item) = items.iter().find(|e| e.eval(facts) == Tri::False)
+    {
+        return explain_false(item, facts);
+    }
+    format!("{expr} is false for {}", values_of(expr, facts))
+}
+
+/// Why an included step applies: the clauses that hold, or what is still open.
+pub fn explain_true(expr: &Expr, facts: &FactValues) -> String {
+    match expr.eval(facts) {
+        _ if expr.is_true() => "applies unconditionally".into(),
+        Tri::True => {
+            let clause = match expr {
+                Expr::Or(items) => items
+                    .iter()
+                    .find(|e| e.eval(facts) == Tri::True)
+                    .unwrap_or(expr),
+                _ => expr,
+            };
+            format!("{clause} is true for {}", values_of(clause, facts))
+        }
+        _ => format!("kept because {} is not known", expr.residual(facts)),
+    }
+}
+
+/// Fills `{{ ... }}` in step text with facts, lookups and customer fields.
+struct BodyEnv {
+    env: minijinja::Environment<'static>,
+    context: minijinja::Value,
+    /// Lookup id → its fact, for lookups whose fact is not known.
+    unknown_lookups: HashMap<String, String>,
+}
+
+impl BodyEnv {
+    fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
+        let mut context: HashMap<String, minijinja::Value> = HashMap::new();
+        for fact in vocab.facts.values() {
+            let text = match facts.get(&fact.id) {
+                Some(v) => fact.describe_value(v),
+                None => format!("[{}]", fact.name),
+            };
+            context.insert(fact.id.clone(), text.into());
+        }
+        let mut unknown_lookups = HashMap::new();
+        for lookup in vocab.lookups.values() {
+            if !facts.contains_key(&lookup.fact) {
+                unknown_lookups.insert(lookup.id.clone(), lookup.fact.clone());
+            }
+            let text = match facts.get(&lookup.fact) {
+                Some(v) => lookup
+                    .values
+                    .get(&Fact::key_of(v))
+                    .cloned()
+                    .unwrap_or_default(),
+                None => {
+                    let fact = vocab.facts.get(&lookup.fact);
+                    lookup
+                        .values
+                        .iter()
+                        .map(|(key, value)| {
+                            let label = fact
+                                .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
+                                .unwrap_or_else(|| key.clone());
+                            format!("{value} ({label})")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                }
+            };
+            context.insert(lookup.id.clone(), text.into());
+        }
+        let field = |v: &Option<String>, name: &str| {
+            v.clone().unwrap_or_else(|| format!("[customer {name}]"))
+        };
+        let mut cust = HashMap::new();
+        cust.insert("name", field(&customer.name, "name"));
+        cust.insert("domain", field(&customer.domain, "domain"));
+        cust.insert("timezone", field(&customer.timezone, "time zone"));
+        context.insert(
+            "customer".into(),
+            minijinja::Value::from(minijinja::value::Serde(&cust)),
+        );
+        let mut env = minijinja::Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        BodyEnv {
+            env,
+            context: minijinja::Value::from(context),
+            unknown_lookups,
+        }
+    }
+
+    /// Facts that a text's lookups depend on and that are not known.
+    fn unknown_lookup_facts(&self, text: &str) -> Vec<String> {
+        if self.unknown_lookups.is_empty() {
+            return Vec::new();
+        }
+        let vars = crate::runbook::load::body_variables(text).unwrap_or_default();
+        vars.iter()
+            .filter_map(|v| self.unknown_lookups.get(v).cloned())
+            .collect()
+    }
+
+    fn render(&self, text: &str) -> String {
+        if !text.contains("{{") && !text.contains("{%") {
+            return text.to_string();
+        }
+        // `runbook check` has validated every body, so rendering cannot fail on content.
+        self.env
+            .render_str(text, &self.context)
+            .unwrap_or_else(|_| text.to_string())
+    }
+}

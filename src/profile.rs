@@ -1,0 +1,222 @@
+//! A customer profile: who the checklist is for, and the facts known about them, from a
+//! profile file and `--set fact=value` overrides.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::facts::{FactValues, Value, Vocabulary};
+use crate::project;
+use crate::toml_file::{self, span_of};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    pub name: Option<String>,
+    pub domain: Option<String>,
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub customer: Customer,
+    pub facts: FactValues,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    #[serde(default)]
+    customer: Customer,
+    #[serde(default)]
+    facts: IndexMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+impl Profile {
+    /// Reads a profile file, checking every fact against the vocabulary.
+    pub fn load(path: &Path, vocab: &Vocabulary) -> Result<Profile, Diagnostics> {
+        let root = std::env::current_dir().unwrap_or_default();
+        let file = project::read(&root, path)?;
+        let raw: RawProfile = toml_file::parse(&file)?;
+        let mut diags = Diagnostics::default();
+        let mut facts = FactValues::new();
+        for (key, value) in raw.facts {
+            let key_span = span_of(&file, &key);
+            let fact = match vocab.fact(key.get_ref()) {
+                Ok(f) => f,
+                Err(e) => {
+                    let mut d = Diagnostic::error(e.message).at(&key_span);
+                    if let Some(h) = e.help {
+                        d = d.help(h);
+                    }
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let text = match value.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "fact `{}` needs a string or a bool, not a {}",
+                            fact.id,
+                            other.type_str()
+                        ))
+                        .at(&span_of(&file, &value)),
+                    );
+                    continue;
+                }
+            };
+            match fact.parse_value(&text) {
+                Ok(v) => {
+                    facts.insert(fact.id.clone(), v);
+                }
+                Err(e) => {
+                    let mut d = Diagnostic::error(e.message).at(&span_of(&file, &value));
+                    if let Some(h) = e.help {
+                        d = d.help(h);
+                    }
+                    diags.push(d);
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(Profile {
+            customer: raw.customer,
+            facts,
+        })
+    }
+
+    /// Applies one `--set fact=value`.
+    pub fn set(&mut self, assignment: &str, vocab: &Vocabulary) -> Result<(), Diagnostic> {
+        let (id, value) = parse_set(assignment, vocab)?;
+        self.facts.insert(id, value);
+        Ok(())
+    }
+
+    /// Facts the vocabulary declares that this profile leaves unknown.
+    pub fn missing<'v>(&self, vocab: &'v Vocabulary) -> Vec<&'v crate::facts::Fact> {
+        vocab
+            .facts
+            .values()
+            .filter(|f| !self.facts.contains_key(&f.id))
+            .collect()
+    }
+}
+
+/// A profile as a TOML file, facts in the vocabulary's order.
+pub fn to_toml(profile: &Profile, vocab: &Vocabulary) -> String {
+    let mut customer = toml::Table::new();
+    for (key, value) in [
+        ("name", &profile.customer.name),
+        ("domain", &profile.customer.domain),
+        ("timezone", &profile.customer.timezone),
+    ] {
+        if let Some(v) = value {
+            customer.insert(key.into(), v.clone().into());
+        }
+    }
+    let mut facts = toml::Table::new();
+    for fact in vocab.facts.values() {
+        match profile.facts.get(&fact.id) {
+            Some(Value::Bool(b)) => facts.insert(fact.id.clone(), (*b).into()),
+            Some(v) => facts.insert(fact.id.clone(), v.to_string().into()),
+            None => None,
+        };
+    }
+    let mut doc = toml::Table::new();
+    doc.insert("customer".into(), customer.into());
+    doc.insert("facts".into(), facts.into());
+    toml::to_string(&doc).unwrap_or_default()
+}
+
+/// Parses `fact=value` against the vocabulary; errors point into the argument.
+pub fn parse_set(assignment: &str, vocab: &Vocabulary) -> Result<(String, Value), Diagnostic> {
+    let text = format!("--set {assignment}");
+    let file = SourceFile::command_line(text);
+    let offset = "--set ".len();
+    let Some((key, value)) = assignment.split_once('=') else {
+        return Err(
+            Diagnostic::error(format!("`--set {assignment}` needs the form fact=value"))
+                .at(&Span::new(&file, offset..file.text.len()))
+                .help("for example: --set tier=2-tier"),
+        );
+    };
+    let key_trimmed = key.trim();
+    let fact = vocab.fact(key_trimmed).map_err(|e| {
+        let mut d = Diagnostic::error(e.message).at(&Span::new(&file, offset..offset + key.len()));
+        if let Some(h) = e.help {
+            d = d.help(h);
+        }
+        d
+    })?;
+    let value_start = offset + key.len() + 1;
+    let value = fact.parse_value(value.trim()).map_err(|e| {
+        let mut d =
+            Diagnostic::error(e.message).at(&Span::new(&file, value_start..file.text.len()));
+        if let Some(h) = e.help {
+            d = d.help(h);
+        }
+        d
+    })?;
+    Ok((fact.id.clone(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocabulary {
+        let text = r#"
+[facts.tier]
+type = "enum"
+name = "Partner tier"
+question = "q"
+description = "d"
+values = { "1-tier" = "1-Tier", "2-tier" = "2-Tier" }
+[facts.aad_premium]
+type = "bool"
+name = "AAD"
+question = "q"
+description = "d"
+"#;
+        let f = SourceFile::new("facts.toml", "facts.toml", text.into());
+        let mut d = Diagnostics::default();
+        Vocabulary::load(&f, &mut d)
+    }
+
+    #[test]
+    fn set_parses_and_points_at_the_value() {
+        let v = vocab();
+        assert_eq!(
+            parse_set("tier=2-tier", &v).unwrap().1,
+            Value::Enum("2-tier".into())
+        );
+        assert_eq!(
+            parse_set("aad_premium=yes", &v).unwrap().1,
+            Value::Bool(true)
+        );
+        let d = parse_set("tier=1tier", &v).unwrap_err().render(false);
+        assert!(d.contains("--> <command line>:1:12"), "{d}");
+        assert!(d.contains("did you mean \"1-tier\"?"), "{d}");
+        let d = parse_set("teir=1-tier", &v).unwrap_err().render(false);
+        assert!(
+            d.contains("unknown fact `teir`") && d.contains("did you mean \"tier\"?"),
+            "{d}"
+        );
+        assert!(
+            parse_set("tier", &v)
+                .unwrap_err()
+                .message
+                .contains("fact=value")
+        );
+    }
+}

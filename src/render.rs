@@ -1,0 +1,272 @@
+//! Rendering checklists through minijinja templates. The built-in templates live in
+//! `templates/`; a project's own `templates/<name>` or `--template FILE` replaces them.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Error, ErrorKind, Value, context};
+use pulldown_cmark::{Options, Parser, html};
+
+use crate::checklist::Checklist;
+use crate::diagnostics::{Diagnostic, SourceFile, Span};
+use crate::project;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Html,
+    Txt,
+    Json,
+}
+
+impl Format {
+    /// The template's file name, for the template formats.
+    pub fn template_name(self) -> Option<&'static str> {
+        match self {
+            Format::Md => Some("checklist.md.j2"),
+            Format::Html => Some("checklist.html.j2"),
+            Format::Txt => Some("checklist.txt.j2"),
+            Format::Json => None,
+        }
+    }
+}
+
+const BUILT_IN: [(&str, &str); 3] = [
+    (
+        "checklist.md.j2",
+        include_str!("../templates/checklist.md.j2"),
+    ),
+    (
+        "checklist.html.j2",
+        include_str!("../templates/checklist.html.j2"),
+    ),
+    (
+        "checklist.txt.j2",
+        include_str!("../templates/checklist.txt.j2"),
+    ),
+];
+
+/// How terminal output should look.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub width: usize,
+    pub color: bool,
+}
+
+/// Renders a checklist in a format, with an optional template file replacing the built-in.
+pub fn checklist(
+    checklist: &Checklist,
+    format: Format,
+    root: &Path,
+    template: Option<&Path>,
+    terminal: Terminal,
+) -> Result<String, Diagnostic> {
+    let Some(name) = format.template_name() else {
+        let mut json = serde_json::to_string_pretty(checklist)
+            .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))?;
+        json.push('\n');
+        return Ok(json);
+    };
+    let (file, source) = template_source(name, root, template)?;
+    let mut env = environment(terminal);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html.j2") || name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    // Registered under the format's name, so escaping follows the output format whatever
+    // the user's file is called.
+    let shown = file
+        .as_ref()
+        .map_or_else(|| format!("templates/{name}"), |p| p.display().to_string());
+    let source_file = SourceFile::new(shown, file.clone().unwrap_or_default(), source.clone());
+    env.add_template_owned(name, source)
+        .map_err(|e| template_error(&source_file, &e))?;
+    let tmpl = env
+        .get_template(name)
+        .map_err(|e| template_error(&source_file, &e))?;
+    let mut out = tmpl
+        .render(context! { checklist => Value::from(minijinja::value::Serde(checklist)) })
+        .map_err(|e| template_error(&source_file, &e))?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(collapse_blank_lines(&out))
+}
+
+fn template_source(
+    name: &str,
+    root: &Path,
+    template: Option<&Path>,
+) -> Result<(Option<PathBuf>, String), Diagnostic> {
+    let candidate = match template {
+        Some(t) => Some(t.to_path_buf()),
+        None => Some(root.join("templates").join(name)).filter(|p| p.is_file()),
+    };
+    match candidate {
+        Some(path) => {
+            let file = project::read(root, &path)?;
+            Ok((Some(path), file.text.clone()))
+        }
+        None => Ok((
+            None,
+            BUILT_IN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.to_string())
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+fn template_error(file: &std::sync::Arc<SourceFile>, e: &Error) -> Diagnostic {
+    let mut d = Diagnostic::error(format!(
+        "template error: {}",
+        e.detail().unwrap_or(&e.kind().to_string())
+    ));
+    match (e.range(), e.line()) {
+        (Some(range), _) => d = d.at(&Span::new(file, range)),
+        (None, Some(line)) => {
+            let start = file
+                .text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum();
+            d = d.at(&Span::new(file, start..start));
+        }
+        _ => d = d.path(&file.path),
+    }
+    d
+}
+
+/// Templates are written for readability; runs of blank lines they leave are folded to one.
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+            out.push('\n');
+        } else {
+            blank = 0;
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out.trim_start_matches('\n').to_string()
+}
+
+/// The environment with the filters every template may use.
+pub fn environment(terminal: Terminal) -> Environment<'static> {
+    let mut env = Environment::new();
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("markdown", |text: &str| {
+        Value::from_safe_string(markdown_html(text))
+    });
+    env.add_filter("capitalize_first", |text: &str| {
+        let mut chars = text.chars();
+        chars
+            .next()
+            .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    });
+    let width = terminal.width.max(20);
+    env.add_filter("wrap", move |text: &str, indent: usize| {
+        wrap(text, width, indent)
+    });
+    let color = terminal.color;
+    env.add_filter(
+        "style",
+        move |text: &str, name: &str| -> Result<String, Error> {
+            if !color {
+                return Ok(text.to_string());
+            }
+            let code = match name {
+                "title" => "1;4",
+                "heading" => "1",
+                "step" => "1",
+                "dim" => "2",
+                "condition" => "33",
+                "wait" => "36",
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("unknown style `{other}`"),
+                    ));
+                }
+            };
+            Ok(format!("\x1b[{code}m{text}\x1b[0m"))
+        },
+    );
+    env
+}
+
+/// Markdown to HTML, with any raw HTML in it sanitized.
+pub fn markdown_html(text: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut out = String::new();
+    html::push_html(&mut out, Parser::new_ext(text, options));
+    ammonia::clean(&out)
+}
+
+fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let opts = textwrap::Options::new(width.saturating_sub(indent).max(20))
+        .initial_indent(&pad)
+        .subsequent_indent(&pad);
+    text.lines()
+        .map(|line| {
+            if line.trim().is_empty() {
+                String::new()
+            } else {
+                textwrap::fill(line, &opts)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_sanitized() {
+        let html = markdown_html(
+            "Hello <script>alert(1)</script> **bold** <a href=\"javascript:x\">x</a>",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("<strong>bold</strong>"), "{html}");
+    }
+
+    #[test]
+    fn blank_runs_fold() {
+        assert_eq!(collapse_blank_lines("\n\na\n\n\n\nb  \n"), "a\n\nb\n");
+    }
+
+    #[test]
+    fn wraps_with_indent() {
+        assert_eq!(
+            wrap(
+                "one two three four five six seven eight nine ten eleven",
+                24,
+                2
+            ),
+            "  one two three four\n  five six seven eight\n  nine ten eleven"
+        );
+    }
+}
