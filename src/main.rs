@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod cli;
+
 use runbook::checklist::{self, Request};
 use runbook::diagnostics::{Diagnostic, Diagnostics};
 use runbook::facts::{FactKind, Vocabulary};
@@ -61,6 +63,14 @@ enum Command {
     },
     /// A checklist tailored to one customer.
     Checklist(ChecklistArgs),
+    /// Full-text search over every step, offline.
+    Search(cli::search::SearchArgs),
+    /// (Re)build the search index; search also refreshes it when stale.
+    Index(cli::search::IndexArgs),
+    /// Build the static help site from book.toml.
+    Build(cli::site::BuildArgs),
+    /// Serve the built site on 127.0.0.1, rebuilt on change.
+    Serve(cli::site::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -120,6 +130,14 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
+fn stdout_color(cli: &Cli) -> bool {
+    use_color(cli.color, std::io::stdout().is_terminal())
+}
+
+fn stderr_color(cli: &Cli) -> bool {
+    use_color(cli.color, std::io::stderr().is_terminal())
+}
+
 fn load(root: &Path) -> Result<Project, Diagnostics> {
     Project::load(root).map(|(project, _warnings)| project)
 }
@@ -175,6 +193,10 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             Ok(())
         }
         Command::Checklist(args) => checklist_command(cli, args),
+        Command::Search(args) => cli::search::search(root, stdout_color(cli), args),
+        Command::Index(args) => cli::search::index(root, stderr_color(cli), args),
+        Command::Build(args) => cli::site::build(root, stderr_color(cli), args),
+        Command::Serve(args) => cli::site::serve(root, stderr_color(cli), args),
     }
 }
 
