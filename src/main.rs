@@ -185,7 +185,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             revision,
         } => {
             let project = load(root)?;
-            let profile = profile(&project.vocab, None, set)?;
+            let profile = Profile::resolve(&project.vocab, None, set)?;
             print!(
                 "{}",
                 catalog::show_text(&project, runbook, &profile.facts, revision.as_deref())?
@@ -205,32 +205,9 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostic> {
         .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))
 }
 
-/// The profile file, if any, with every `--set` applied over it.
-fn profile(
-    vocab: &Vocabulary,
-    file: Option<&Path>,
-    set: &[String],
-) -> Result<Profile, Diagnostics> {
-    let mut profile = match file {
-        Some(path) => Profile::load(path, vocab)?,
-        None => Profile::default(),
-    };
-    let mut diags = Diagnostics::default();
-    for assignment in set {
-        if let Err(d) = profile.set(assignment, vocab) {
-            diags.push(d);
-        }
-    }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(profile)
-    }
-}
-
 fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics> {
     let project = load(&cli.root)?;
-    let mut profile = profile(&project.vocab, args.profile.as_deref(), &args.set)?;
+    let mut profile = Profile::resolve(&project.vocab, args.profile.as_deref(), &args.set)?;
     let format = args
         .format
         .unwrap_or_else(|| format_from_extension(args.output.as_deref()));

@@ -95,6 +95,21 @@ impl Profile {
         })
     }
 
+    /// The profile file, if any, with every `--set fact=value` applied over it.
+    pub fn resolve(vocab: &Vocabulary, file: Option<&Path>, set: &[String]) -> Result<Profile, Diagnostics> {
+        let mut profile = match file {
+            Some(path) => Profile::load(path, vocab)?,
+            None => Profile::default(),
+        };
+        let mut diags = Diagnostics::default();
+        for assignment in set {
+            if let Err(d) = profile.set(assignment, vocab) {
+                diags.push(d);
+            }
+        }
+        if diags.has_errors() { Err(diags) } else { Ok(profile) }
+    }
+
     /// Applies one `--set fact=value`.
     pub fn set(&mut self, assignment: &str, vocab: &Vocabulary) -> Result<(), Diagnostic> {
         let (id, value) = parse_set(assignment, vocab)?;
