@@ -835,7 +835,7 @@ impl Parser<'_> {
                 let (lit, lit_span) = self.literal()?;
                 if !matches!(op, Op::Eq | Op::Ne) && fact.kind != FactKind::Version {
                     return Err(ConditionError::new(
-                        format!("`{}` orders values, but `{name}` is a {} fact", op.symbol(), fact.kind.type_name()),
+                        format!("`{}` orders values, but `{name}` is {} fact", op.symbol(), fact.kind.a_type()),
                         op_span,
                     )
                     .help("only version facts can be compared with <, <=, > and >=; use == or != here"));
@@ -1109,11 +1109,11 @@ description = "d"
         );
         assert_eq!(
             err(r#"tier > "1-tier""#).message,
-            "`>` orders values, but `tier` is a enum fact"
+            "`>` orders values, but `tier` is an enum fact"
         );
         assert_eq!(
             err("region").message,
-            "`region` is a enum fact and cannot stand alone"
+            "`region` is an enum fact and cannot stand alone"
         );
         assert_eq!(err("aad_premium aad_premium").span, 12..23);
         assert_eq!(err("").message, "empty condition");

@@ -81,6 +81,16 @@ pub enum FactKind {
 }
 
 impl FactKind {
+    /// The type with its article, for messages ("an enum fact").
+    pub fn a_type(&self) -> &'static str {
+        match self {
+            FactKind::Enum(_) => "an enum",
+            FactKind::Version => "a version",
+            FactKind::Bool => "a bool",
+            FactKind::Str => "a string",
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             FactKind::Enum(_) => "enum",
@@ -330,9 +340,9 @@ impl Vocabulary {
             let Some(domain) = fact.domain() else {
                 diags.push(
                     Diagnostic::error(format!(
-                        "lookup `{id}` is chosen by `{}`, a {} fact; lookups need an enum or bool fact",
+                        "lookup `{id}` is chosen by `{}`, {} fact; lookups need an enum or bool fact",
                         fact.id,
-                        fact.kind.type_name()
+                        fact.kind.a_type()
                     ))
                     .at(&fact_span),
                 );
@@ -393,6 +403,9 @@ impl Vocabulary {
             help: Some(
                 match did_you_mean(id, self.facts.keys().map(String::as_str)) {
                     Some(close) => format!("did you mean \"{close}\"?"),
+                    None if self.facts.is_empty() => {
+                        "no facts are declared in runbooks/facts.toml".into()
+                    }
                     None => format!(
                         "known facts: {}",
                         self.facts.keys().cloned().collect::<Vec<_>>().join(", ")

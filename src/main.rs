@@ -130,6 +130,14 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn stdout_color(cli: &Cli) -> bool {
     use_color(cli.color, std::io::stdout().is_terminal())
 }
@@ -160,14 +168,12 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
                 1 => ", 1 warning".to_string(),
                 n => format!(", {n} warnings"),
             };
+            let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
             println!(
-                "checked {} runbooks, {} revisions, {steps} steps: no errors{warned}",
-                project.runbooks.len(),
-                project
-                    .runbooks
-                    .iter()
-                    .map(|r| r.revisions.len())
-                    .sum::<usize>()
+                "checked {}, {}, {}: no errors{warned}",
+                plural(project.runbooks.len(), "runbook"),
+                plural(revisions, "revision"),
+                plural(steps, "step")
             );
             Ok(())
         }

@@ -55,6 +55,11 @@ impl Project {
             }
         };
 
+        // Everything else is checked against the facts; with a broken facts file, the rest
+        // would only repeat its errors.
+        if diags.has_errors() {
+            return Err(diags.sorted());
+        }
         let mut library = Library::default();
         let mut raw_runbooks = Vec::new();
         for entry in WalkDir::new(&dir).sort_by_file_name() {

@@ -24,8 +24,15 @@ pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Diagnosti
     })
 }
 
+/// serde speaks of fields; a TOML file has keys.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or("invalid TOML").to_string()
+    message
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+        .replace("expected one of", "expected one of the keys")
 }
 
 /// The span of a string's contents, without its quotes, when the contents appear verbatim in

@@ -356,17 +356,17 @@ impl Resolver<'_> {
             .collect();
         let role = s.role.as_ref().and_then(|r| self.role(file, r));
         if let Some(include) = &s.include {
-            if let Some(key) =
-                s.id.as_ref()
-                    .map(|_| "id")
-                    .or(s.title.as_ref().map(|_| "title"))
-                    .or(s.intro.as_ref().map(|_| "intro"))
-                    .or((!s.steps.is_empty()).then_some("step"))
+            if let Some(key) = s
+                .title
+                .as_ref()
+                .map(|_| "title")
+                .or(s.intro.as_ref().map(|_| "intro"))
+                .or((!s.steps.is_empty()).then_some("step"))
             {
                 self.diags.push(
                     Diagnostic::error(format!("a section with `include` cannot also have `{key}`"))
                         .at(&span_of(file, include))
-                        .help("an include site may only add `when` and `role`; edit the shared section itself"),
+                        .help("an include site may only set `id`, `when` and `role`; edit the shared section itself"),
                 );
                 return None;
             }
@@ -389,6 +389,10 @@ impl Resolver<'_> {
             stack.pop();
             let mut section = resolved?;
             section.when.extend(when);
+            if let Some(id) = &s.id {
+                section.id = id.get_ref().clone();
+                section.span = span_of(file, id);
+            }
             if let Some(role) = role {
                 for step in &mut section.steps {
                     step.role = Some(role.clone());
@@ -446,7 +450,6 @@ impl Resolver<'_> {
         let role = s.role.as_ref().and_then(|r| self.role(file, r));
         if let Some(include) = &s.include {
             let extra = [
-                s.id.as_ref().map(|_| "id"),
                 s.title.as_ref().map(|_| "title"),
                 s.body.as_ref().map(|_| "body"),
                 s.kind.as_ref().map(|_| "kind"),
@@ -458,7 +461,7 @@ impl Resolver<'_> {
                 self.diags.push(
                     Diagnostic::error(format!("a step with `include` cannot also have `{key}`"))
                         .at(&span_of(file, include))
-                        .help("an include site may only add `when` and `role`; edit the shared step itself"),
+                        .help("an include site may only set `id`, `when` and `role`; edit the shared step itself"),
                 );
                 return None;
             }
@@ -481,6 +484,10 @@ impl Resolver<'_> {
             stack.pop();
             let mut step = resolved?;
             step.when.extend(when);
+            if let Some(id) = &s.id {
+                step.id = id.get_ref().clone();
+                step.span = span_of(file, id);
+            }
             if role.is_some() {
                 step.role = role;
             }
