@@ -96,7 +96,11 @@ impl Profile {
     }
 
     /// The profile file, if any, with every `--set fact=value` applied over it.
-    pub fn resolve(vocab: &Vocabulary, file: Option<&Path>, set: &[String]) -> Result<Profile, Diagnostics> {
+    pub fn resolve(
+        vocab: &Vocabulary,
+        file: Option<&Path>,
+        set: &[String],
+    ) -> Result<Profile, Diagnostics> {
         let mut profile = match file {
             Some(path) => Profile::load(path, vocab)?,
             None => Profile::default(),
@@ -107,7 +111,11 @@ impl Profile {
                 diags.push(d);
             }
         }
-        if diags.has_errors() { Err(diags) } else { Ok(profile) }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(profile)
+        }
     }
 
     /// Applies one `--set fact=value`.
