@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and integration tests, and the browser tests of
+# the help site (which install Debian's chromium and the npm packages they need).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked
+if [[ -f tests/browser/run.sh ]]; then
+  bash tests/browser/run.sh
+fi
