@@ -200,7 +200,8 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
     let mut notes = Vec::new();
     let mut runbooks = Vec::new();
     let mut excluded = Vec::new();
-    let mut listed: HashMap<(String, String), String> = HashMap::new();
+    // Shared step → where it was listed, and under what remaining condition.
+    let mut listed: HashMap<String, Vec<(Expr, String)>> = HashMap::new();
     let mut timed = Vec::new();
     let mut steps_total = 0;
     let mut estimate = duration::Span::default();
@@ -278,8 +279,11 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                 let full = Expr::and(vec![when.clone(), section_when.clone(), step_when.clone()]);
                 let residual = full.residual(facts);
                 if let Some(origin) = &step.origin {
-                    let key = (origin.clone(), residual.to_string());
-                    if let Some(first) = listed.get(&key) {
+                    let earlier = listed.entry(origin.clone()).or_default();
+                    // Listed already wherever the earlier place holds: unconditionally, or
+                    // under the same remaining condition.
+                    let covering = earlier.iter().find(|(cond, _)| cond.is_true() || *cond == residual);
+                    if let Some((_, first)) = covering {
                         if req.explain {
                             excluded.push(Excluded {
                                 address,
@@ -289,7 +293,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                         }
                         continue;
                     }
-                    listed.insert(key, format!("{section_number}.{}", steps.len() + 1));
+                    earlier.push((residual.clone(), format!("{section_number}.{}", steps.len() + 1)));
                 }
                 let step_number = format!("{section_number}.{}", steps.len() + 1);
                 steps_total += 1;
@@ -374,9 +378,10 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
         open.insert(VERSION_FACT.to_string());
     }
     if !open.is_empty() {
-        let names: Vec<String> = open
-            .iter()
-            .filter_map(|id| vocab.facts.get(id))
+        let names: Vec<String> = vocab
+            .facts
+            .values()
+            .filter(|f| open.contains(&f.id))
             .map(|f| f.name.clone())
             .collect();
         notes.push(format!(
@@ -407,7 +412,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             timed,
         },
         runbooks,
-        open_facts: open.into_iter().collect(),
+        open_facts: vocab.facts.keys().filter(|id| open.contains(*id)).cloned().collect(),
         excluded,
     })
 }
