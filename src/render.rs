@@ -222,21 +222,60 @@ pub fn markdown_html(text: &str) -> String {
     ammonia::clean(&out)
 }
 
+/// Fills Markdown text to the width: paragraphs are reflowed, each list item or quote line
+/// starts a block whose continuation lines hang under its text, and `**` markers are dropped.
 fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    let opts = textwrap::Options::new(width.saturating_sub(indent).max(20))
-        .initial_indent(&pad)
-        .subsequent_indent(&pad);
-    text.lines()
-        .map(|line| {
-            if line.trim().is_empty() {
-                String::new()
-            } else {
-                textwrap::fill(line, &opts)
+    let text = text.replace("**", "");
+    // (indent, hang, words) per block; an empty block stands for a blank line.
+    let mut blocks: Vec<(usize, usize, String)> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let marker = list_marker(trimmed);
+        if trimmed.is_empty() {
+            blocks.push((0, 0, String::new()));
+            open = false;
+        } else if marker > 0 || trimmed.starts_with('|') || !open {
+            blocks.push((
+                indent + line.len() - trimmed.len(),
+                marker,
+                trimmed.to_string(),
+            ));
+            open = true;
+        } else if let Some(last) = blocks.last_mut() {
+            last.2.push(' ');
+            last.2.push_str(trimmed);
+        }
+    }
+    blocks
+        .iter()
+        .map(|(indent, hang, text)| {
+            if text.is_empty() {
+                return String::new();
             }
+            let first = " ".repeat(*indent);
+            let rest = " ".repeat(indent + hang);
+            let opts = textwrap::Options::new(width.max(indent + hang + 20))
+                .initial_indent(&first)
+                .subsequent_indent(&rest);
+            textwrap::fill(text, &opts)
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The width of a list or quote marker at the start of a line (`- `, `12. `, `> `), or 0.
+fn list_marker(line: &str) -> usize {
+    if ["- ", "* ", "+ ", "> "].iter().any(|m| line.starts_with(m)) {
+        return 2;
+    }
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let rest = &line[digits..];
+    if digits > 0 && (rest.starts_with(". ") || rest.starts_with(") ")) {
+        digits + 2
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -262,11 +301,19 @@ mod tests {
     fn wraps_with_indent() {
         assert_eq!(
             wrap(
-                "one two three four five six seven eight nine ten eleven",
+                "one two three four five six\nseven eight nine ten eleven",
                 24,
                 2
             ),
             "  one two three four\n  five six seven eight\n  nine ten eleven"
+        );
+        assert_eq!(
+            wrap(
+                "- **first** item that goes on and on\n  and on\n- second",
+                24,
+                0
+            ),
+            "- first item that goes\n  on and on and on\n- second"
         );
     }
 }
