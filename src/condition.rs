@@ -860,8 +860,8 @@ impl Parser<'_> {
                 if fact.kind != FactKind::Bool {
                     return Err(ConditionError::new(
                         format!(
-                            "`{name}` is a {} fact and cannot stand alone",
-                            fact.kind.type_name()
+                            "`{name}` is {} fact and cannot stand alone",
+                            fact.kind.a_type()
                         ),
                         name_span,
                     )
@@ -1165,5 +1165,147 @@ description = "d"
         assert!(r(None, None).overlaps(&r(Some("2.5"), Some("3"))));
         assert_eq!(r(Some("2.5"), None).to_string(), "2.5 and later");
         assert!(r(Some("3"), Some("2")).is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const VERSIONS: [&str; 6] = ["2.4", "2.5", "3.0", "3.5", "3.6", "10.0"];
+
+        fn atom() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(vec!["1-tier", "2-tier"])
+                    .prop_map(|v| format!("tier == \"{v}\"")),
+                prop::sample::select(vec!["1-tier", "2-tier"])
+                    .prop_map(|v| format!("tier != \"{v}\"")),
+                prop::sample::select(vec!["us", "eu"]).prop_map(|v| format!("region in [\"{v}\"]")),
+                (
+                    prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]),
+                    prop::sample::select(VERSIONS.to_vec())
+                )
+                    .prop_map(|(op, v)| format!("version {op} \"{v}\"")),
+                Just("aad_premium".to_string()),
+            ]
+        }
+
+        /// Random condition source text, up to a few levels deep.
+        fn condition() -> impl Strategy<Value = String> {
+            atom().prop_recursive(4, 24, 3, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|e| format!("not ({e})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+                    (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
+                ]
+            })
+        }
+
+        /// Every full assignment of the facts the generated conditions use.
+        fn completions() -> Vec<FactValues> {
+            let v = vocab();
+            let mut out = Vec::new();
+            for tier in ["1-tier", "2-tier"] {
+                for region in ["us", "eu"] {
+                    for aad in ["true", "false"] {
+                        for version in VERSIONS {
+                            let pairs = [
+                                ("tier", tier),
+                                ("region", region),
+                                ("aad_premium", aad),
+                                ("version", version),
+                            ];
+                            out.push(
+                                pairs
+                                    .iter()
+                                    .map(|(k, val)| {
+                                        (k.to_string(), v.facts[*k].parse_value(val).unwrap())
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+            }
+            out
+        }
+
+        fn full(e: &Expr, facts: &FactValues) -> bool {
+            match e.eval(facts) {
+                Tri::True => true,
+                Tri::False => false,
+                Tri::Unknown => panic!("{e} is unknown under a full assignment"),
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn three_valued_agrees_with_every_completion(src in condition(), keep in prop::collection::vec(any::<bool>(), 4)) {
+                let e = parse(&src, &vocab()).unwrap();
+                for complete in completions() {
+                    let partial: FactValues = complete
+                        .iter()
+                        .zip(&keep)
+                        .filter(|(_, k)| **k)
+                        .map(|((id, v), _)| (id.clone(), v.clone()))
+                        .collect();
+                    let whole = full(&e, &complete);
+                    match e.eval(&partial) {
+                        Tri::True => prop_assert!(whole),
+                        Tri::False => prop_assert!(!whole),
+                        Tri::Unknown => {}
+                    }
+                    // What remains, evaluated on the rest, is the whole condition.
+                    prop_assert_eq!(full(&e.residual(&partial), &complete), whole);
+                }
+            }
+
+            #[test]
+            fn not_and_de_morgan_hold(a in condition(), b in condition()) {
+                let v = vocab();
+                let (ea, eb) = (parse(&a, &v).unwrap(), parse(&b, &v).unwrap());
+                let not = |e: Expr| Expr::Not(Box::new(e));
+                for facts in completions() {
+                    prop_assert_eq!(full(&not(ea.clone()), &facts), !full(&ea, &facts));
+                    prop_assert_eq!(
+                        full(&not(Expr::And(vec![ea.clone(), eb.clone()])), &facts),
+                        full(&Expr::Or(vec![not(ea.clone()), not(eb.clone())]), &facts)
+                    );
+                    prop_assert_eq!(
+                        full(&not(Expr::Or(vec![ea.clone(), eb.clone()])), &facts),
+                        full(&Expr::And(vec![not(ea.clone()), not(eb.clone())]), &facts)
+                    );
+                }
+            }
+
+            #[test]
+            fn printing_and_parsing_agree(src in condition()) {
+                let v = vocab();
+                let e = parse(&src, &v).unwrap();
+                let again = parse(&e.to_string(), &v).unwrap();
+                for facts in completions() {
+                    prop_assert_eq!(full(&e, &facts), full(&again, &facts));
+                }
+            }
+
+            #[test]
+            fn version_order_is_semver(a in (0u64..20, 0u64..20, 0u64..20), b in (0u64..20, 0u64..20, 0u64..20)) {
+                let text = |(x, y, z): (u64, u64, u64)| if z == 0 { format!("{x}.{y}") } else { format!("{x}.{y}.{z}") };
+                let (va, vb) = (Version::parse(&text(a)).unwrap(), Version::parse(&text(b)).unwrap());
+                let (sa, sb) = (semver::Version::new(a.0, a.1, a.2), semver::Version::new(b.0, b.1, b.2));
+                prop_assert_eq!(va.cmp(&vb), sa.cmp(&sb));
+                prop_assert_eq!(va.to_string(), text(a));
+            }
+
+            #[test]
+            fn satisfiable_means_some_completion_is_true(src in condition()) {
+                let v = vocab();
+                let e = parse(&src, &v).unwrap();
+                let any = completions().iter().any(|f| full(&e, f));
+                // The version points tried by `satisfiable` include those between the ones
+                // named, so it may find a witness the fixed completions miss, never the reverse.
+                let sat = e.satisfiable(&v, "version", &VersionRange::default()).unwrap();
+                prop_assert!(sat || !any);
+            }
+        }
     }
 }
