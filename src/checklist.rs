@@ -282,7 +282,9 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                     let earlier = listed.entry(origin.clone()).or_default();
                     // Listed already wherever the earlier place holds: unconditionally, or
                     // under the same remaining condition.
-                    let covering = earlier.iter().find(|(cond, _)| cond.is_true() || *cond == residual);
+                    let covering = earlier
+                        .iter()
+                        .find(|(cond, _)| cond.is_true() || *cond == residual);
                     if let Some((_, first)) = covering {
                         if req.explain {
                             excluded.push(Excluded {
@@ -293,7 +295,10 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                         }
                         continue;
                     }
-                    earlier.push((residual.clone(), format!("{section_number}.{}", steps.len() + 1)));
+                    earlier.push((
+                        residual.clone(),
+                        format!("{section_number}.{}", steps.len() + 1),
+                    ));
                 }
                 let step_number = format!("{section_number}.{}", steps.len() + 1);
                 steps_total += 1;
@@ -412,7 +417,12 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             timed,
         },
         runbooks,
-        open_facts: vocab.facts.keys().filter(|id| open.contains(*id)).cloned().collect(),
+        open_facts: vocab
+            .facts
+            .keys()
+            .filter(|id| open.contains(*id))
+            .cloned()
+            .collect(),
         excluded,
     })
 }

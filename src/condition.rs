@@ -472,10 +472,7 @@ impl Candidate {
     fn satisfies(&self, atom: &Atom) -> bool {
         match self {
             Candidate::Exact(v) => atom.holds(v),
-            Candidate::OtherString => match &atom.test {
-                Test::Cmp(Op::Ne, _) => true,
-                _ => false,
-            },
+            Candidate::OtherString => matches!(&atom.test, Test::Cmp(Op::Ne, _)),
             Candidate::Around(point, side) => {
                 let cmp = |c: &Value| match c {
                     Value::Version(c) => point.cmp(c).then(*side),

@@ -232,7 +232,7 @@ impl Diagnostics {
 
     /// Sorted by file and position so that output is the same from run to run.
     pub fn sorted(mut self) -> Self {
-        self.items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        self.items.sort_by_key(sort_key);
         // A problem in a shared file is found once per place that includes it.
         self.items.dedup_by(|a, b| sort_key(a) == sort_key(b));
         self

@@ -1,6 +1,10 @@
 //! `runbook`: versioned, conditional installation procedures turned into tailored checklists,
 //! offline search and a static help site.
 
+// A `Diagnostic` carries its span, label, notes and help by value. It travels only on the
+// error path, where its size costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 pub mod atomic;
 pub mod catalog;
 pub mod checklist;

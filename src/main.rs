@@ -206,9 +206,9 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostic> {
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostics> {
     serde_json::to_string_pretty(value)
-        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))
+        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")).into())
 }
 
 fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics> {

@@ -11,8 +11,16 @@ use serde_json::Value;
 
 /// The checklist for a set of facts, as JSON.
 fn checklist(args: &[&str]) -> Value {
-    let out = runbook().args(["checklist", "--format", "json"]).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = runbook()
+        .args(["checklist", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -27,15 +35,24 @@ fn steps(list: &Value) -> Vec<&Value> {
 }
 
 fn addresses(list: &Value) -> Vec<String> {
-    steps(list).iter().map(|s| s["address"].as_str().unwrap().to_string()).collect()
+    steps(list)
+        .iter()
+        .map(|s| s["address"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn step<'a>(list: &'a Value, address: &str) -> &'a Value {
-    steps(list).into_iter().find(|s| s["address"] == address).unwrap_or_else(|| panic!("no step {address}"))
+    steps(list)
+        .into_iter()
+        .find(|s| s["address"] == address)
+        .unwrap_or_else(|| panic!("no step {address}"))
 }
 
 fn set(facts: &[&str]) -> Vec<String> {
-    facts.iter().flat_map(|f| ["--set".to_string(), f.to_string()]).collect()
+    facts
+        .iter()
+        .flat_map(|f| ["--set".to_string(), f.to_string()])
+        .collect()
 }
 
 /// One row of the truth table: facts, steps that must appear, steps that must not.
@@ -45,8 +62,14 @@ struct Row {
     absent: &'static [&'static str],
 }
 
-const FULL_1TIER_US_INSTALL: &[&str] =
-    &["tier=1-tier", "version=3.6", "region=us", "mode=install", "identity=service-account", "aad_premium=true"];
+const FULL_1TIER_US_INSTALL: &[&str] = &[
+    "tier=1-tier",
+    "version=3.6",
+    "region=us",
+    "mode=install",
+    "identity=service-account",
+    "aad_premium=true",
+];
 
 const TABLE: &[Row] = &[
     // Tier: the Partner Center integration account, its Admin Agent role and native app, and
@@ -61,10 +84,20 @@ const TABLE: &[Row] = &[
             "service-account#create-service-account-user",
             "post-install#fsp-work-365-admin",
         ],
-        absent: &["upgrade-prerequisites#upgrade-account", "application-user#add-app-user"],
+        absent: &[
+            "upgrade-prerequisites#upgrade-account",
+            "application-user#add-app-user",
+        ],
     },
     Row {
-        facts: &["tier=2-tier", "version=3.6", "region=us", "mode=install", "identity=service-account", "aad_premium=true"],
+        facts: &[
+            "tier=2-tier",
+            "version=3.6",
+            "region=us",
+            "mode=install",
+            "identity=service-account",
+            "aad_premium=true",
+        ],
         present: &["install#request-licence", "prerequisites#enable-english"],
         absent: &[
             "prerequisites#partner-center-integration-account",
@@ -74,7 +107,14 @@ const TABLE: &[Row] = &[
     },
     // Mode: the licence-key screen only on a first install; upgrade prerequisites only on upgrade.
     Row {
-        facts: &["tier=2-tier", "version=3.6", "region=eu", "mode=upgrade", "identity=service-account", "aad_premium=false"],
+        facts: &[
+            "tier=2-tier",
+            "version=3.6",
+            "region=eu",
+            "mode=upgrade",
+            "identity=service-account",
+            "aad_premium=false",
+        ],
         present: &[
             "upgrade-prerequisites#upgrade-account",
             "prerequisites#work-365-service-role",
@@ -89,14 +129,34 @@ const TABLE: &[Row] = &[
         ],
     },
     Row {
-        facts: &["tier=1-tier", "version=2.5", "region=us", "mode=upgrade", "identity=service-account", "aad_premium=true"],
-        present: &["upgrade-prerequisites#upgrade-account", "prerequisites#partner-center-integration-account"],
+        facts: &[
+            "tier=1-tier",
+            "version=2.5",
+            "region=us",
+            "mode=upgrade",
+            "identity=service-account",
+            "aad_premium=true",
+        ],
+        present: &[
+            "upgrade-prerequisites#upgrade-account",
+            "prerequisites#partner-center-integration-account",
+        ],
         // Listed once: the upgrade prerequisites repeat the shared requirement.
-        absent: &["install#request-licence", "upgrade-prerequisites#partner-center-integration-account"],
+        absent: &[
+            "install#request-licence",
+            "upgrade-prerequisites#partner-center-integration-account",
+        ],
     },
     // Identity: the application user from 3.5 on; no service account on an upgrade with one.
     Row {
-        facts: &["tier=1-tier", "version=3.6", "region=eu", "mode=install", "identity=application-user", "aad_premium=true"],
+        facts: &[
+            "tier=1-tier",
+            "version=3.6",
+            "region=eu",
+            "mode=install",
+            "identity=application-user",
+            "aad_premium=true",
+        ],
         present: &[
             "application-user#add-app-user",
             "application-user#assign-app-user-roles",
@@ -104,11 +164,24 @@ const TABLE: &[Row] = &[
             // Installation and consent still run as the service account.
             "service-account#create-service-account-user",
         ],
-        absent: &["post-install#fsp-work-365-admin", "post-install#assign-work-365-sales-role"],
+        absent: &[
+            "post-install#fsp-work-365-admin",
+            "post-install#assign-work-365-sales-role",
+        ],
     },
     Row {
-        facts: &["tier=2-tier", "version=3.6", "region=us", "mode=upgrade", "identity=application-user", "aad_premium=false"],
-        present: &["application-user#change-service-user", "upgrade-prerequisites#upgrade-account"],
+        facts: &[
+            "tier=2-tier",
+            "version=3.6",
+            "region=us",
+            "mode=upgrade",
+            "identity=application-user",
+            "aad_premium=false",
+        ],
+        present: &[
+            "application-user#change-service-user",
+            "upgrade-prerequisites#upgrade-account",
+        ],
         absent: &[
             "service-account#create-service-account-user",
             "prerequisites#register-mfa-service-account",
@@ -117,25 +190,47 @@ const TABLE: &[Row] = &[
         ],
     },
     Row {
-        facts: &["tier=2-tier", "version=3.6", "region=us", "mode=install", "identity=service-account", "aad_premium=false"],
-        present: &["service-account#assign-temporary-global-admin", "post-install#unassign-global-admin"],
-        absent: &["application-user#add-app-user", "prerequisites#assign-aad-premium-licences"],
+        facts: &[
+            "tier=2-tier",
+            "version=3.6",
+            "region=us",
+            "mode=install",
+            "identity=service-account",
+            "aad_premium=false",
+        ],
+        present: &[
+            "service-account#assign-temporary-global-admin",
+            "post-install#unassign-global-admin",
+        ],
+        absent: &[
+            "application-user#add-app-user",
+            "prerequisites#assign-aad-premium-licences",
+        ],
     },
     // aad_premium: licences before MFA only for tenants that have those plans.
     Row {
         facts: &["aad_premium=true"],
-        present: &["prerequisites#assign-aad-premium-licences", "prerequisites#plan-mfa-rollout"],
+        present: &[
+            "prerequisites#assign-aad-premium-licences",
+            "prerequisites#plan-mfa-rollout",
+        ],
         absent: &[],
     },
     Row {
         facts: &["aad_premium=false"],
-        present: &["prerequisites#plan-mfa-rollout", "prerequisites#enable-security-policies"],
+        present: &[
+            "prerequisites#plan-mfa-rollout",
+            "prerequisites#enable-security-policies",
+        ],
         absent: &["prerequisites#assign-aad-premium-licences"],
     },
     // Version: the pre-2.5 service-account practice never appears for 2.5 and later.
     Row {
         facts: &["version=2.5", "mode=install", "identity=service-account"],
-        present: &["service-account#create-service-account-user", "service-account#assign-system-administrator"],
+        present: &[
+            "service-account#create-service-account-user",
+            "service-account#assign-system-administrator",
+        ],
         absent: &[
             "service-account#no-mfa",
             "service-account#promote-to-admin",
@@ -149,14 +244,33 @@ const TABLE: &[Row] = &[
     },
     // Who installs: the 2020 article (the service account), not the 2019 one.
     Row {
-        facts: &["version=3.0", "mode=install", "identity=service-account", "tier=1-tier"],
-        present: &["install#install-as-service-account", "install#install-from-appsource"],
+        facts: &[
+            "version=3.0",
+            "mode=install",
+            "identity=service-account",
+            "tier=1-tier",
+        ],
+        present: &[
+            "install#install-as-service-account",
+            "install#install-from-appsource",
+        ],
         absent: &[],
     },
     Row {
-        facts: &["mode=upgrade", "identity=service-account", "version=4.0", "tier=2-tier"],
-        present: &["prerequisites#register-mfa-service-account", "upgrade-prerequisites#fsp-work-365-admin"],
-        absent: &["install#request-licence", "post-install#configure-partner-center"],
+        facts: &[
+            "mode=upgrade",
+            "identity=service-account",
+            "version=4.0",
+            "tier=2-tier",
+        ],
+        present: &[
+            "prerequisites#register-mfa-service-account",
+            "upgrade-prerequisites#fsp-work-365-admin",
+        ],
+        absent: &[
+            "install#request-licence",
+            "post-install#configure-partner-center",
+        ],
     },
 ];
 
@@ -165,7 +279,12 @@ fn truth_table() {
     assert!(TABLE.len() >= 12);
     let mut failures = Vec::new();
     for row in TABLE {
-        let list = checklist(&set(row.facts).iter().map(String::as_str).collect::<Vec<_>>());
+        let list = checklist(
+            &set(row.facts)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
         let got = addresses(&list);
         for want in row.present {
             if !got.iter().any(|a| a == want) {
@@ -193,7 +312,10 @@ fn the_application_id_follows_the_region() {
     const EU: &str = "5e56ae97-9be1-40d3-938b-99ea52175a30";
     let body = |facts: &[&str]| {
         let list = checklist(&set(facts).iter().map(String::as_str).collect::<Vec<_>>());
-        step(&list, "application-user#add-app-user")["body"].as_str().unwrap().to_string()
+        step(&list, "application-user#add-app-user")["body"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let eu = body(&["identity=application-user", "version=3.6", "region=eu"]);
     assert!(eu.contains(EU) && !eu.contains(US), "{eu}");
@@ -207,75 +329,171 @@ fn the_application_id_follows_the_region() {
 fn unknown_facts_keep_steps_with_their_remaining_condition() {
     let list = checklist(&["--set", "version=3.6", "--set", "mode=install"]);
     let partner = step(&list, "prerequisites#partner-center-integration-account");
-    assert_eq!(partner["condition"]["text"], "only if Partner tier is 1-Tier (Direct Bill)");
+    assert_eq!(
+        partner["condition"]["text"],
+        "only if Partner tier is 1-Tier (Direct Bill)"
+    );
     assert_eq!(partner["condition"]["expression"], "tier == \"1-tier\"");
-    assert!(list["open_facts"].as_array().unwrap().iter().any(|f| f == "tier"));
+    assert!(
+        list["open_facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "tier")
+    );
     // A fact that is given leaves no condition behind.
     assert!(step(&list, "install#request-licence")["condition"].is_null());
 }
 
 #[test]
 fn versions_no_revision_covers_are_errors() {
-    let out = runbook().args(["checklist", "--set", "version=2.4"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("Work 365 version 2.4 is not covered by runbook `prerequisites`"), "{stderr}");
-    assert!(stderr.contains("the minimum version for this runbook is 2.5"), "{stderr}");
-
     let out = runbook()
-        .args(["checklist", "--set", "version=3.0", "--set", "identity=application-user"])
+        .args(["checklist", "--set", "version=2.4"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("not covered by runbook `application-user`"), "{stderr}");
+    assert!(
+        stderr.contains("Work 365 version 2.4 is not covered by runbook `prerequisites`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the minimum version for this runbook is 2.5"),
+        "{stderr}"
+    );
+
+    let out = runbook()
+        .args([
+            "checklist",
+            "--set",
+            "version=3.0",
+            "--set",
+            "identity=application-user",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("not covered by runbook `application-user`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("3.5 and later"), "{stderr}");
 }
 
 #[test]
 fn values_outside_a_domain_name_the_allowed_ones() {
-    let out = runbook().args(["checklist", "--set", "tier=3-tier"]).output().unwrap();
+    let out = runbook()
+        .args(["checklist", "--set", "tier=3-tier"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("`3-tier` is not a value of fact `tier`"), "{stderr}");
-    assert!(stderr.contains("allowed values: \"1-tier\", \"2-tier\""), "{stderr}");
+    assert!(
+        stderr.contains("`3-tier` is not a value of fact `tier`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("allowed values: \"1-tier\", \"2-tier\""),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_bad_profile_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("bad.toml");
-    fs::write(&profile, "[customer]\nname = \"X\"\n\n[facts]\nregion = \"apac\"\n").unwrap();
-    let out = runbook().arg("checklist").arg("--profile").arg(&profile).output().unwrap();
+    fs::write(
+        &profile,
+        "[customer]\nname = \"X\"\n\n[facts]\nregion = \"apac\"\n",
+    )
+    .unwrap();
+    let out = runbook()
+        .arg("checklist")
+        .arg("--profile")
+        .arg(&profile)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("bad.toml:5:10"), "{stderr}");
-    assert!(stderr.contains("allowed values: \"us\", \"eu\""), "{stderr}");
+    assert!(
+        stderr.contains("allowed values: \"us\", \"eu\""),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn strict_names_each_missing_fact_with_its_question() {
-    let out = runbook().args(["checklist", "--strict", "--set", "version=3.6", "--set", "mode=install"]).output().unwrap();
+    let out = runbook()
+        .args([
+            "checklist",
+            "--strict",
+            "--set",
+            "version=3.6",
+            "--set",
+            "mode=install",
+        ])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("tier: Is the partner 1-Tier (Direct Bill) or 2-Tier? (1-tier, 2-tier)"), "{stderr}");
+    assert!(
+        stderr.contains("tier: Is the partner 1-Tier (Direct Bill) or 2-Tier? (1-tier, 2-tier)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("mode:"), "{stderr}");
-    let out = runbook().args(["checklist", "--strict", "--profile", "examples/contoso-1tier-us-install.toml"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = runbook()
+        .args([
+            "checklist",
+            "--strict",
+            "--profile",
+            "examples/contoso-1tier-us-install.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn explain_gives_the_clause_for_each_step() {
-    let list = checklist(&["--explain", "--set", "tier=2-tier", "--set", "version=3.6", "--set", "mode=install"]);
+    let list = checklist(&[
+        "--explain",
+        "--set",
+        "tier=2-tier",
+        "--set",
+        "version=3.6",
+        "--set",
+        "mode=install",
+    ]);
     let excluded = list["excluded"].as_array().unwrap();
     let partner = excluded
         .iter()
         .find(|x| x["address"] == "prerequisites#partner-center-integration-account")
         .expect("the 1-Tier step is excluded");
-    assert_eq!(partner["reason"], "tier == \"1-tier\" is false for tier = 2-tier");
-    assert_eq!(step(&list, "install#request-licence")["explain"], "mode == \"install\" is true for mode = install");
+    assert_eq!(
+        partner["reason"],
+        "tier == \"1-tier\" is false for tier = 2-tier"
+    );
+    assert_eq!(
+        step(&list, "install#request-licence")["explain"],
+        "mode == \"install\" is true for mode = install"
+    );
     let md = runbook()
-        .args(["checklist", "--explain", "--set", "tier=2-tier", "--set", "mode=install", "--set", "version=3.6"])
+        .args([
+            "checklist",
+            "--explain",
+            "--set",
+            "tier=2-tier",
+            "--set",
+            "mode=install",
+            "--set",
+            "version=3.6",
+        ])
         .output()
         .unwrap();
     let md = String::from_utf8_lossy(&md.stdout);
@@ -284,7 +502,14 @@ fn explain_gives_the_clause_for_each_step() {
 
 #[test]
 fn markdown_is_a_task_list_with_facts_and_totals() {
-    let out = runbook().args(["checklist", "--profile", "examples/contoso-1tier-us-install.toml"]).output().unwrap();
+    let out = runbook()
+        .args([
+            "checklist",
+            "--profile",
+            "examples/contoso-1tier-us-install.toml",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.starts_with("# Checklist for Contoso Ltd\n"), "{md}");
@@ -302,7 +527,13 @@ fn every_format_is_byte_identical_between_runs() {
     for format in ["md", "html", "txt", "json"] {
         let run = || {
             runbook()
-                .args(["checklist", "--profile", "examples/fabrikam-2tier-eu-upgrade.toml", "--format", format])
+                .args([
+                    "checklist",
+                    "--profile",
+                    "examples/fabrikam-2tier-eu-upgrade.toml",
+                    "--format",
+                    format,
+                ])
                 .output()
                 .unwrap()
                 .stdout
@@ -313,7 +544,10 @@ fn every_format_is_byte_identical_between_runs() {
 
 fn hostile_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base"), dir.path());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base"),
+        dir.path(),
+    );
     fs::write(
         dir.path().join("runbooks/hostile.toml"),
         r#"id = "hostile"
@@ -340,7 +574,11 @@ Text with <script>alert('body')</script> and <a href="javascript:alert(1)">a lin
 fn html_escapes_and_sanitizes_content() {
     let dir = hostile_project();
     let profile = dir.path().join("p.toml");
-    fs::write(&profile, "[customer]\nname = \"<script>alert('customer')</script>\"\n").unwrap();
+    fs::write(
+        &profile,
+        "[customer]\nname = \"<script>alert('customer')</script>\"\n",
+    )
+    .unwrap();
     let out = runbook()
         .arg("-C")
         .arg(dir.path())
@@ -348,14 +586,24 @@ fn html_escapes_and_sanitizes_content() {
         .arg(&profile)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let html = String::from_utf8(out.stdout).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("javascript:"), "{html}");
     assert!(!html.contains("<img"), "{html}");
-    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(&#x27;title&#x27;)&lt;&#x2f;script&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(&#x27;title&#x27;)&lt;&#x2f;script&gt;"),
+        "{html}"
+    );
     assert!(html.contains("<input type=\"checkbox\">"));
 }
 
@@ -364,7 +612,12 @@ fn output_files_are_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("contoso.html");
     let out = runbook()
-        .args(["checklist", "--profile", "examples/contoso-1tier-us-install.toml", "-o"])
+        .args([
+            "checklist",
+            "--profile",
+            "examples/contoso-1tier-us-install.toml",
+            "-o",
+        ])
         .arg(&out_file)
         .output()
         .unwrap();
@@ -383,7 +636,11 @@ fn output_files_are_written_whole_or_not_at_all() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 
     let missing = dir.path().join("no/such/dir/out.md");
-    let out = runbook().args(["checklist", "-o"]).arg(&missing).output().unwrap();
+    let out = runbook()
+        .args(["checklist", "-o"])
+        .arg(&missing)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
@@ -392,8 +649,16 @@ fn output_files_are_written_whole_or_not_at_all() {
 fn a_template_error_names_the_template_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("mine.md.j2");
-    fs::write(&template, "# {{ checklist.customer.name }}\n{% for x in %}\n").unwrap();
-    let out = runbook().args(["checklist", "--template"]).arg(&template).output().unwrap();
+    fs::write(
+        &template,
+        "# {{ checklist.customer.name }}\n{% for x in %}\n",
+    )
+    .unwrap();
+    let out = runbook()
+        .args(["checklist", "--template"])
+        .arg(&template)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("template error"), "{stderr}");
@@ -404,13 +669,30 @@ fn a_template_error_names_the_template_and_line() {
 fn a_user_template_replaces_the_built_in_one() {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("short.txt");
-    fs::write(&template, "{% for r in checklist.runbooks %}{{ r.id }}\n{% endfor %}").unwrap();
+    fs::write(
+        &template,
+        "{% for r in checklist.runbooks %}{{ r.id }}\n{% endfor %}",
+    )
+    .unwrap();
     let out = runbook()
-        .args(["checklist", "--format", "txt", "--set", "mode=upgrade", "--set", "identity=application-user", "--template"])
+        .args([
+            "checklist",
+            "--format",
+            "txt",
+            "--set",
+            "mode=upgrade",
+            "--set",
+            "identity=application-user",
+            "--template",
+        ])
         .arg(&template)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "prerequisites\nupgrade-prerequisites\ninstall\npost-install\napplication-user\n"
@@ -420,9 +702,17 @@ fn a_user_template_replaces_the_built_in_one() {
 #[test]
 fn only_the_named_runbooks() {
     let list = checklist(&["--runbook", "install", "--set", "mode=install"]);
-    let ids: Vec<&str> = list["runbooks"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["install"]);
-    let out = runbook().args(["checklist", "--runbook", "instal"]).output().unwrap();
+    let out = runbook()
+        .args(["checklist", "--runbook", "instal"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean \"install\"?"));
 }

@@ -587,7 +587,7 @@ impl Resolver<'_> {
         let known: Vec<&str> = known.map(String::as_str).collect();
         let mut d = Diagnostic::error(format!("no shared {what} `{target}` to include"))
             .at(span)
-            .label(format!("not defined in runbooks/shared/"));
+            .label("not defined in runbooks/shared/");
         if let Some(close) = did_you_mean(target, known.iter().copied()) {
             d = d.help(format!("did you mean \"{close}\"?"));
         }

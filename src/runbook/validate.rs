@@ -300,10 +300,7 @@ pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
                 let start = (0..runbooks.len()).find(|&i| !done[i]).unwrap_or(0);
                 let mut chain = vec![start];
                 let mut at = start;
-                loop {
-                    let Some(&next) = deps[at].iter().find(|&&j| !done[j]) else {
-                        break;
-                    };
+                while let Some(&next) = deps[at].iter().find(|&&j| !done[j]) {
                     if let Some(pos) = chain.iter().position(|&c| c == next) {
                         chain.drain(..pos);
                         chain.push(next);
