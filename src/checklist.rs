@@ -231,6 +231,17 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
         let revision = match version {
             Some(v) => match rb.revision_for(v) {
                 Some(r) => r,
+                // A runbook that may not apply has no procedure for this version: it is left
+                // out with a note rather than failing the whole checklist.
+                None if when.eval(facts) == Tri::Unknown => {
+                    notes.push(format!(
+                        "{} is left out: it applies only if {}, and has no revision for version {v} (it covers {}).",
+                        rb.title,
+                        when.residual(facts).describe(vocab),
+                        rb.coverage()
+                    ));
+                    continue;
+                }
                 None => {
                     errors.push(not_covered(rb, &v.to_string(), vocab));
                     continue;
@@ -284,7 +295,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                     // under the same remaining condition.
                     let covering = earlier
                         .iter()
-                        .find(|(cond, _)| cond.is_true() || *cond == residual);
+                        .find(|(cond, _)| implies(&residual, cond, vocab));
                     if let Some((_, first)) = covering {
                         if req.explain {
                             excluded.push(Excluded {
@@ -435,6 +446,15 @@ pub fn open_facts<'v>(checklist: &Checklist, vocab: &'v Vocabulary) -> Vec<&'v F
         .values()
         .filter(|f| checklist.open_facts.contains(&f.id))
         .collect()
+}
+
+/// Whether wherever `a` holds, `b` holds too (so a step listed under `b` covers one under `a`).
+fn implies(a: &Expr, b: &Expr, vocab: &Vocabulary) -> bool {
+    if b.is_true() || a == b {
+        return true;
+    }
+    let counterexample = Expr::and(vec![a.clone(), Expr::Not(Box::new(b.clone()))]);
+    counterexample.satisfiable(vocab, VERSION_FACT, &Default::default()) == Some(false)
 }
 
 fn condition_facts(runbooks: &[ChecklistRunbook]) -> BTreeSet<String> {
