@@ -30,6 +30,8 @@ pub struct RevisionEntry {
     pub supersedes: Option<String>,
     /// Whether this is the revision used for the newest versions.
     pub current: bool,
+    /// The date of the later revision that replaces this one, if any.
+    pub superseded_by: Option<String>,
     pub sections: usize,
     pub steps: usize,
     pub sources: Vec<Source>,
@@ -57,6 +59,11 @@ fn entry(rb: &Runbook) -> Entry {
                 date: r.date.clone(),
                 supersedes: r.supersedes.clone(),
                 current: current == Some(r as *const Revision),
+                superseded_by: rb
+                    .revisions
+                    .iter()
+                    .find(|later| later.supersedes.is_some() && later.supersedes == r.date)
+                    .and_then(|later| later.date.clone()),
                 sections: r.sections.len(),
                 steps: r.steps().count(),
                 sources: r.sources.clone(),
@@ -84,7 +91,11 @@ pub fn list_text(project: &Project) -> String {
                 r.versions,
                 r.date.as_deref().unwrap_or("undated"),
                 r.steps,
-                if r.current { "  (current)" } else { "" }
+                match (&r.superseded_by, r.current) {
+                    (_, true) => "  (current)".to_string(),
+                    (Some(by), _) => format!("  (superseded by {by})"),
+                    (None, false) => String::new(),
+                }
             );
         }
     }
