@@ -16,4 +16,5 @@ pub mod profile;
 pub mod project;
 pub mod render;
 pub mod runbook;
+pub mod site;
 pub mod toml_file;

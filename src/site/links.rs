@@ -1,0 +1,302 @@
+//! Checking internal links: every relative link must name a file the site has, and every
+//! `#fragment` an id on that page. Links that leave the site are not checked.
+
+use std::collections::{HashMap, HashSet};
+
+use super::markdown::{attribute_values, escape, is_external, unescape};
+
+/// What the site contains, for checking links against.
+#[derive(Debug, Default)]
+pub struct SiteIndex {
+    /// Every file written, root-relative with `/` separators.
+    pub files: HashSet<String>,
+    /// Every id (and `<a name>`) on each generated HTML page.
+    pub anchors: HashMap<String, HashSet<String>>,
+}
+
+impl SiteIndex {
+    pub fn add_page(&mut self, address: &str, html: &str) {
+        self.files.insert(address.to_string());
+        self.anchors.insert(
+            address.to_string(),
+            page_anchors(html).into_iter().collect(),
+        );
+    }
+
+    /// `Ok` when the link resolves; otherwise what is wrong, in words.
+    pub fn check(&self, page: &str, href: &str) -> Result<(), String> {
+        let href = href.trim();
+        if href.is_empty() || is_external(href) {
+            return Ok(());
+        }
+        let (before_fragment, fragment) = match href.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (href, None),
+        };
+        let path = before_fragment
+            .split_once('?')
+            .map_or(before_fragment, |(p, _)| p);
+        let target = if path.is_empty() {
+            page.to_string()
+        } else {
+            let decoded = percent_decode(path);
+            let joined = if let Some(abs) = decoded.strip_prefix('/') {
+                abs.to_string()
+            } else {
+                join(dir_of(page), &decoded)
+                    .ok_or_else(|| format!("`{href}` points above the site's root folder"))?
+            };
+            if joined.is_empty() || joined.ends_with('/') {
+                format!("{joined}index.html")
+            } else if self.files.contains(&joined) {
+                joined
+            } else if self.files.contains(&format!("{joined}/index.html")) {
+                format!("{joined}/index.html")
+            } else {
+                return Err(format!(
+                    "`{href}` points to `{joined}`, which the site does not have"
+                ));
+            }
+        };
+        if !self.files.contains(&target) {
+            return Err(format!(
+                "`{href}` points to `{target}`, which the site does not have"
+            ));
+        }
+        if let Some(fragment) = fragment.filter(|f| !f.is_empty())
+            && let Some(ids) = self.anchors.get(&target)
+        {
+            let fragment = percent_decode(fragment);
+            if !ids.contains(&fragment) {
+                return Err(format!("`{href}`: `{target}` has no anchor `#{fragment}`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Ids and `<a name>` anchors on a page.
+pub fn page_anchors(html: &str) -> Vec<String> {
+    attribute_values(html, &["id", "name"])
+        .into_iter()
+        .map(|(v, _)| unescape(v))
+        .collect()
+}
+
+/// Links (`href`, `src`) on a page.
+pub fn page_links(html: &str) -> Vec<String> {
+    attribute_values(html, &["href", "src"])
+        .into_iter()
+        .map(|(v, _)| unescape(v))
+        .collect()
+}
+
+pub fn dir_of(page: &str) -> &str {
+    page.rfind('/').map_or("", |i| &page[..=i])
+}
+
+/// Joins a relative path to a folder (`a/b/`), resolving `.` and `..`; `None` when it climbs
+/// above the root.
+pub fn join(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    let trailing = rel.ends_with('/') || rel.ends_with("/.") || rel.ends_with("/..");
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = parts.join("/");
+    if trailing && !out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
+/// The relative address from one page to a root-relative target.
+pub fn relative(from_page: &str, to: &str) -> String {
+    let from: Vec<&str> = dir_of(from_page)
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let to_parts: Vec<&str> = to.split('/').collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(to_parts.len().saturating_sub(1));
+    let mut out = "../".repeat(from.len() - common);
+    out.push_str(&to_parts[common..].join("/"));
+    out
+}
+
+/// The way back to the site root from a page: `""`, `"../"`, `"../../"`.
+pub fn root_of(page: &str) -> String {
+    "../".repeat(page.matches('/').count())
+}
+
+pub fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Rewrites a content fragment written for the page at `page` so that it reads right at the
+/// site root. With `section = Some(n)`, ids get the prefix `c{n}-` and links to pages listed
+/// in `in_page` (address → section number) become in-page links: the print page.
+pub fn rebase(
+    html: &str,
+    page: &str,
+    section: Option<usize>,
+    in_page: &HashMap<String, usize>,
+) -> String {
+    let dir = dir_of(page);
+    let mut out = String::with_capacity(html.len() + html.len() / 16);
+    let mut last = 0;
+    for (value, at) in attribute_values(html, &["href", "src", "id", "name"]) {
+        // The attribute's name is what precedes `="` before the value.
+        let head = &html[..at];
+        let name_end = head
+            .trim_end_matches(['"', '\''])
+            .trim_end_matches('=')
+            .trim_end();
+        let name = name_end
+            .rsplit(|c: char| c.is_ascii_whitespace())
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let v = unescape(value);
+        let new = match name.as_str() {
+            "id" | "name" => section.map(|n| format!("c{n}-{v}")),
+            _ if v.is_empty() || is_external(&v) || v.starts_with('/') => None,
+            _ => {
+                let (path, fragment) = match v.split_once('#') {
+                    Some((p, f)) => (p, Some(f)),
+                    None => (v.as_str(), None),
+                };
+                let target = if path.is_empty() {
+                    Some(page.to_string())
+                } else {
+                    join(dir, path)
+                };
+                match target {
+                    None => None,
+                    Some(target) => match (section, in_page.get(&target)) {
+                        (Some(_), Some(n)) if name == "href" => Some(match fragment {
+                            Some(f) if !f.is_empty() => format!("#c{n}-{f}"),
+                            _ => format!("#c{n}"),
+                        }),
+                        _ => Some(match fragment {
+                            Some(f) => format!("{target}#{f}"),
+                            None => target,
+                        }),
+                    },
+                }
+            }
+        };
+        if let Some(new) = new {
+            out.push_str(&html[last..at]);
+            out.push_str(&escape(&new));
+            last = at + value.len();
+        }
+    }
+    out.push_str(&html[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> SiteIndex {
+        let mut s = SiteIndex::default();
+        s.add_page("index.html", "<h1 id=\"top\">x</h1>");
+        s.add_page("a/b.html", "<h2 id=\"sec\">x</h2><a name=\"old\"></a>");
+        s.add_page("a/index.html", "");
+        s.files.insert("img/p.png".into());
+        s
+    }
+
+    #[test]
+    fn resolves_relative_links_and_anchors() {
+        let s = index();
+        assert!(s.check("a/b.html", "../index.html#top").is_ok());
+        assert!(s.check("a/b.html", "#sec").is_ok());
+        assert!(s.check("a/b.html", "b.html#old").is_ok());
+        assert!(s.check("a/b.html", "./").is_ok());
+        assert!(s.check("index.html", "a").is_ok());
+        assert!(s.check("index.html", "img/p.png").is_ok());
+        assert!(s.check("index.html", "https://example.com/x").is_ok());
+        assert!(
+            s.check("a/b.html", "#nope")
+                .unwrap_err()
+                .contains("no anchor `#nope`")
+        );
+        assert!(
+            s.check("index.html", "c.html")
+                .unwrap_err()
+                .contains("does not have")
+        );
+        assert!(
+            s.check("index.html", "../x.html")
+                .unwrap_err()
+                .contains("above")
+        );
+    }
+
+    #[test]
+    fn relative_addresses() {
+        assert_eq!(relative("a/b/c.html", "a/d.html"), "../d.html");
+        assert_eq!(relative("index.html", "a/d.html"), "a/d.html");
+        assert_eq!(relative("a/x.html", "a/y.html"), "y.html");
+        assert_eq!(relative("a/x.html", "b.html"), "../b.html");
+        assert_eq!(root_of("a/b/c.html"), "../../");
+        assert_eq!(join("a/", "../b.md").as_deref(), Some("b.md"));
+        assert_eq!(percent_decode("my%20file.md"), "my file.md");
+    }
+
+    #[test]
+    fn rebases_for_the_root_and_the_print_page() {
+        let html = "<h2 id=\"x\"><a href=\"#x\">x</a></h2><a href=\"../c.html#y\">c</a><img src=\"p.png\"><a href=\"https://e.org\">e</a>";
+        let none = HashMap::new();
+        assert_eq!(
+            rebase(html, "a/b.html", None, &none),
+            "<h2 id=\"x\"><a href=\"a/b.html#x\">x</a></h2><a href=\"c.html#y\">c</a><img src=\"a/p.png\"><a href=\"https://e.org\">e</a>"
+        );
+        let map: HashMap<String, usize> =
+            [("a/b.html".to_string(), 1), ("c.html".to_string(), 2)].into();
+        assert_eq!(
+            rebase(html, "a/b.html", Some(1), &map),
+            "<h2 id=\"c1-x\"><a href=\"#c1-x\">x</a></h2><a href=\"#c2-y\">c</a><img src=\"a/p.png\"><a href=\"https://e.org\">e</a>"
+        );
+    }
+}

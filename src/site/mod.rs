@@ -1,0 +1,1185 @@
+//! The static help site: `runbook build` and `runbook serve`, configured by `book.toml`.
+//!
+//! Chapters come from Markdown in the book's `src` folder, listed by `SUMMARY.md` in mdBook's
+//! format and written at mdBook's addresses (`a/b.md` → `a/b.html`, `README.md` →
+//! `index.html`); the runbooks get a page each, with older revisions on pages of their own;
+//! the checklist builder evaluates the runbooks' conditions in the browser. Every page comes
+//! from a template in `templates/site/`. Every internal link and anchor is checked. The site
+//! is written aside and swapped into place.
+
+pub mod config;
+pub mod links;
+pub mod markdown;
+pub mod output;
+pub mod preprocess;
+pub mod runbooks;
+pub mod search;
+pub mod serve;
+pub mod summary;
+pub mod templates;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use minijinja::{Value, context};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::project::{self, Project};
+
+use config::BookConfig;
+use links::SiteIndex;
+use markdown::{FoundLink, MdOptions};
+use preprocess::Expanded;
+use templates::Templates;
+
+/// Files every site has, besides the pages.
+const TOC_JS: &str = "toc.js";
+const ASSETS_DIR: &str = "assets";
+const CHECKLIST_DATA: &str = "assets/checklist-data.js";
+const CHECKLIST_PAGE: &str = "checklist.html";
+const PRINT_PAGE: &str = "print.html";
+const NOT_FOUND_PAGE: &str = "404.html";
+const INDEX_PAGE: &str = "index.html";
+/// Pages rendered and handed on together: bounds what is held in memory at once.
+const BATCH: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Where to write the site; `[build] build-dir` of book.toml by default.
+    pub dest: Option<PathBuf>,
+    /// Show a progress bar (on a terminal) when the build takes more than a second.
+    pub progress: bool,
+}
+
+#[derive(Debug)]
+pub struct BuildReport {
+    pub dest: PathBuf,
+    pub warnings: Diagnostics,
+    pub chapters: usize,
+    pub runbooks: usize,
+    pub pages: usize,
+    pub files: usize,
+    pub bytes: u64,
+    /// What a rebuild depends on: for `serve` to watch.
+    pub watch: Vec<PathBuf>,
+}
+
+/// The folders and files a build reads, for `serve` to watch, without building.
+pub fn watch_list(root: &Path) -> Vec<PathBuf> {
+    let mut warnings = Diagnostics::default();
+    let mut out = vec![root.join(config::BOOK_FILE)];
+    match BookConfig::load(root, &mut warnings) {
+        Ok(c) => {
+            out.push(c.src_dir());
+            out.extend(c.extra_watch_dirs.iter().map(|d| root.join(d)));
+            out.extend(c.html.additional_css.iter().map(|d| root.join(d)));
+            out.extend(c.html.additional_js.iter().map(|d| root.join(d)));
+        }
+        Err(_) => out.push(root.join("src")),
+    }
+    out.push(root.join(project::RUNBOOK_DIR));
+    out.push(root.join("templates"));
+    out
+}
+
+/// A chapter listed in SUMMARY.md, before rendering.
+struct ChapterSource {
+    name: String,
+    number: Option<Vec<u32>>,
+    /// Relative to the book's src, with `/` separators.
+    rel: String,
+    address: String,
+    path: PathBuf,
+}
+
+/// A chapter after rendering.
+struct Chapter {
+    source: usize,
+    title: String,
+    html: String,
+    links: Vec<(FoundLink, Option<Span>)>,
+}
+
+#[derive(Serialize, Clone)]
+struct NavLink {
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize, Clone)]
+struct TocItem {
+    kind: &'static str,
+    title: String,
+    number: Option<String>,
+    url: Option<String>,
+    children: Vec<TocItem>,
+}
+
+#[derive(Serialize)]
+struct FilterFact {
+    id: String,
+    name: String,
+    values: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct SiteContext {
+    title: String,
+    description: Option<String>,
+    language: String,
+    authors: Vec<String>,
+    git_repository_url: Option<String>,
+    search: bool,
+    search_limit: usize,
+    search_facts: Vec<FilterFact>,
+    print: bool,
+    checklist: bool,
+    has_runbooks: bool,
+    runbooks_title: String,
+    additional_css: Vec<String>,
+    additional_js: Vec<String>,
+}
+
+/// The progress bar: hidden until the build has taken a second, and only on a terminal.
+struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    enabled: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(enabled: bool, len: u64) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg:<22} [{bar:30}] {pos}/{len} {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Progress {
+            bar,
+            start: Instant::now(),
+            enabled,
+            shown: false,
+        }
+    }
+
+    fn stage(&mut self, msg: &'static str) {
+        self.bar.set_message(msg);
+        self.tick();
+    }
+
+    fn inc(&mut self, n: u64) {
+        self.bar.inc(n);
+        self.tick();
+    }
+
+    fn tick(&mut self) {
+        if self.enabled && !self.shown && self.start.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(120));
+            self.shown = true;
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Everything written so far, and what the link check needs of it.
+struct Writer {
+    staging: output::Staging,
+    index: SiteIndex,
+    /// Links each page has that its templates wrote (content links are checked on their own,
+    /// with their source places): page → (template, hrefs).
+    template_links: Vec<(String, &'static str, Vec<String>)>,
+    search: Option<search::SearchIndex>,
+    files: usize,
+    bytes: u64,
+}
+
+impl Writer {
+    fn file(&mut self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+        self.staging.write(address, contents)?;
+        self.index.files.insert(address.to_string());
+        self.files += 1;
+        self.bytes += contents.len() as u64;
+        Ok(())
+    }
+
+    /// A generated page: its anchors are recorded, its template links kept for checking,
+    /// and it goes into the search index when `indexed`.
+    fn page(
+        &mut self,
+        address: &str,
+        html: String,
+        template: &'static str,
+        content_links: &[String],
+        indexed: bool,
+    ) -> Result<(), Diagnostic> {
+        self.staging.write(address, html.as_bytes())?;
+        self.files += 1;
+        self.bytes += html.len() as u64;
+        self.index.add_page(address, &html);
+        let content: HashSet<&str> = content_links.iter().map(String::as_str).collect();
+        let mut own: Vec<String> = links::page_links(&html)
+            .into_iter()
+            .filter(|h| !content.contains(h.as_str()))
+            .collect();
+        own.sort();
+        own.dedup();
+        self.template_links
+            .push((address.to_string(), template, own));
+        if indexed && let Some(s) = self.search.as_mut() {
+            s.add_page(address, html)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    let mut warnings = Diagnostics::default();
+    let config = BookConfig::load(root, &mut warnings)?;
+
+    let project = match config.runbooks.enable {
+        Some(false) => None,
+        Some(true) => Some(Project::load(root)?),
+        None if root.join(project::RUNBOOK_DIR).is_dir() => Some(Project::load(root)?),
+        None => None,
+    };
+    let project = project.map(|(p, w)| {
+        warnings.extend(w);
+        p
+    });
+    let templates = Templates::load(root)?;
+    let src_dir = config.src_dir();
+    let dest = match &opts.dest {
+        Some(d) => d.clone(),
+        None => config.build_dir(),
+    };
+    let mut protected = vec![root.join(config::BOOK_FILE), src_dir.clone()];
+    protected.push(root.join(project::RUNBOOK_DIR));
+    protected.push(root.join(templates::DIR));
+    output::check_dest(&dest, &protected)?;
+
+    // ---- SUMMARY.md and the chapters it lists.
+    let summary_path = src_dir.join("SUMMARY.md");
+    let summary = if summary_path.is_file() {
+        let file = project::read(root, &summary_path)?;
+        summary::parse(&file)?
+    } else if project.is_some() && config.file.is_none() {
+        summary::Summary::default()
+    } else {
+        return Err(Diagnostic::error(format!(
+            "no SUMMARY.md in {}",
+            config.src.display()
+        ))
+        .path(&summary_path)
+        .help("list the chapters in SUMMARY.md (mdBook's format), or set `[book] src` in book.toml")
+        .into());
+    };
+    let has_runbooks = project.is_some();
+    let checklist = has_runbooks && config.runbooks.checklist;
+    let sources = chapter_sources(&summary, &config, &src_dir, has_runbooks, checklist)?;
+    let by_rel: HashMap<String, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.rel.clone(), i))
+        .collect();
+
+    let mut progress = Progress::new(
+        opts.progress,
+        (sources.len() + project.as_ref().map_or(0, |p| p.runbooks.len()) + 3) as u64,
+    );
+
+    // ---- Render every chapter's Markdown, in parallel; diagnostics in SUMMARY order.
+    progress.stage("chapters");
+    let md = MdOptions {
+        smart_punctuation: config.html.smart_punctuation,
+    };
+    let results: Vec<(Result<Chapter, Diagnostic>, Diagnostics)> = sources
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut w = Diagnostics::default();
+            let r = render_chapter(root, &sources, &by_rel, i, c, md, &mut w);
+            (r, w)
+        })
+        .collect();
+    let mut errors = Diagnostics::default();
+    let mut chapters = Vec::with_capacity(results.len());
+    for (r, w) in results {
+        warnings.extend(w);
+        match r {
+            Ok(c) => chapters.push(c),
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    progress.inc(0);
+
+    // ---- What every page shares.
+    let vars = project.as_ref().map(|p| runbooks::Variables::new(&p.vocab));
+    let filter_facts: Vec<FilterFact> = project
+        .as_ref()
+        .map(|p| {
+            runbooks::filter_facts(&p.vocab)
+                .into_iter()
+                .map(|f| FilterFact {
+                    id: f.id.clone(),
+                    name: f.name.clone(),
+                    values: f
+                        .domain()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|v| (crate::facts::Fact::key_of(v), f.describe_value(v)))
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let chapter_filters: Vec<String> = project
+        .as_ref()
+        .map(|p| {
+            runbooks::all_filters(&p.vocab)
+                .into_iter()
+                .flat_map(|(k, vs)| vs.into_iter().map(move |v| format!("{k}:{v}")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let book_title = config
+        .title
+        .clone()
+        .or_else(|| summary.title.clone().filter(|t| t != "Summary"))
+        .unwrap_or_else(|| "Help".to_string());
+    let site = SiteContext {
+        title: book_title.clone(),
+        description: config.description.clone(),
+        language: config.language.clone(),
+        authors: config.authors.clone(),
+        git_repository_url: config.html.git_repository_url.clone(),
+        search: config.html.search,
+        search_limit: config.html.search_limit,
+        search_facts: filter_facts,
+        print: config.html.print,
+        checklist,
+        has_runbooks,
+        runbooks_title: config.runbooks.title.clone(),
+        additional_css: config.html.additional_css.clone(),
+        additional_js: config.html.additional_js.clone(),
+    };
+    let site = ser(&site);
+
+    let rb_pages = match (&project, &vars) {
+        (Some(p), Some(v)) => runbooks::pages(p, v),
+        _ => Vec::new(),
+    };
+
+    // ---- Navigation: the sidebar (one file, toc.js, so pages do not repeat it) and the
+    // reading order for previous/next links.
+    let toc = toc_items(&summary, &sources, &config, project.as_ref(), checklist);
+    let mut order: Vec<NavLink> = Vec::new();
+    flatten_order(&toc, &mut order);
+    let position: HashMap<String, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.url.clone(), i))
+        .collect();
+    let nav = |address: &str| -> (Option<NavLink>, Option<NavLink>) {
+        match position.get(address) {
+            Some(&i) => (
+                i.checked_sub(1).map(|j| order[j].clone()),
+                order.get(i + 1).cloned(),
+            ),
+            None => (None, order.first().cloned()),
+        }
+    };
+
+    let mut writer = Writer {
+        staging: output::Staging::new(&dest)?,
+        index: SiteIndex::default(),
+        template_links: Vec::new(),
+        search: if config.html.search {
+            Some(search::SearchIndex::new(&config.language)?)
+        } else {
+            None
+        },
+        files: 0,
+        bytes: 0,
+    };
+
+    let toc_html = templates.render(
+        "toc.html.j2",
+        context! { site => site.clone(), items => ser(&toc) },
+    )?;
+    // The sidebar's links are root-relative: check them as if on the index page.
+    writer.template_links.push((
+        INDEX_PAGE.to_string(),
+        "toc.html.j2",
+        links::page_links(&toc_html),
+    ));
+    let toc_js = templates.render("toc.js.j2", context! { toc => toc_html })?;
+    writer.file(TOC_JS, toc_js.as_bytes())?;
+    for (name, contents) in &templates.assets {
+        writer.file(&format!("{ASSETS_DIR}/{name}"), contents)?;
+    }
+
+    let page_ctx = |address: &str, title: &str| {
+        let (prev, next) = nav(address);
+        context! {
+            site => site.clone(),
+            root => links::root_of(address),
+            path => address,
+            title => title,
+            prev => ser(&prev),
+            next => ser(&next),
+        }
+    };
+
+    // ---- Chapter pages, in batches: rendered in parallel, written and indexed in order.
+    progress.stage("pages");
+    let edit_template = config.html.edit_url_template.clone();
+    let index_chapter = chapters
+        .iter()
+        .position(|c| sources[c.source].address == INDEX_PAGE);
+    for batch in chapters.chunks(BATCH) {
+        let rendered: Vec<Result<Option<(String, String, Vec<String>)>, Diagnostic>> = batch
+            .par_iter()
+            .map(|c| {
+                let src = &sources[c.source];
+                if src.address == INDEX_PAGE {
+                    return Ok(None);
+                }
+                let edit_url = edit_template
+                    .as_ref()
+                    .map(|t| t.replace("{path}", &src.rel));
+                let ctx = context! {
+                    ..page_ctx(&src.address, &c.title),
+                    ..context! {
+                        content => c.html.as_str(),
+                        edit_url => edit_url,
+                        number => src.number.as_ref().map(|n| section_label(n)),
+                        search_filters => ser(&chapter_filters),
+                        source => src.rel.as_str(),
+                    }
+                };
+                let html = templates.render("chapter.html.j2", ctx)?;
+                let content: Vec<String> = c.links.iter().map(|(l, _)| l.href.clone()).collect();
+                Ok(Some((src.address.clone(), html, content)))
+            })
+            .collect();
+        for r in rendered {
+            if let Some((address, html, content)) = r? {
+                writer.page(&address, html, "chapter.html.j2", &content, true)?;
+            }
+            progress.inc(1);
+        }
+    }
+
+    // ---- Runbook pages.
+    for page in &rb_pages {
+        let title = if page.revision.current {
+            page.runbook.title.clone()
+        } else {
+            format!("{} ({})", page.runbook.title, page.revision.label)
+        };
+        let ctx = context! {
+            ..page_ctx(&page.address, &title),
+            ..context! {
+                runbook => ser(&page.runbook),
+                revision => ser(&page.revision),
+            }
+        };
+        let html = templates.render("runbook.html.j2", ctx)?;
+        let content: Vec<String> = page
+            .revision
+            .sections
+            .iter()
+            .flat_map(|s| {
+                s.steps
+                    .iter()
+                    .map(|st| st.body.as_str())
+                    .chain(s.intro.as_deref())
+            })
+            .flat_map(links::page_links)
+            .collect();
+        writer.page(&page.address, html, "runbook.html.j2", &content, false)?;
+        if page.revision.current {
+            progress.inc(1);
+        }
+    }
+    if let (Some(p), Some(v)) = (&project, &vars) {
+        if let Some(s) = writer.search.as_mut() {
+            for record in runbooks::search_records(p, v) {
+                s.add_record(record)?;
+            }
+        }
+        if checklist {
+            let data = runbooks::checklist_data(p, v);
+            let js = format!(
+                "window.RBK_CHECKLIST = {};\n",
+                serde_json::to_string(&data).unwrap_or_else(|_| "null".into())
+            );
+            writer.file(CHECKLIST_DATA, js.as_bytes())?;
+            let ctx = context! {
+                ..page_ctx(CHECKLIST_PAGE, "Checklist builder"),
+                ..context! {
+                    data_url => CHECKLIST_DATA,
+                    facts => ser(&data["facts"]),
+                    versions => ser(&data["versions"]),
+                }
+            };
+            let html = templates.render("checklist.html.j2", ctx)?;
+            writer.page(CHECKLIST_PAGE, html, "checklist.html.j2", &[], false)?;
+        }
+    }
+
+    // ---- The index page: the runbook catalogue, and the chapter at `index.html` (a
+    // README.md) or, in a book without runbooks, a copy of the first chapter as mdBook does.
+    let catalogue: Vec<runbooks::RunbookView> = project
+        .as_ref()
+        .map(|p| {
+            p.runbooks
+                .iter()
+                .map(|rb| runbooks::runbook_view(p, rb))
+                .collect()
+        })
+        .unwrap_or_default();
+    let intro = match index_chapter {
+        Some(i) => Some(&chapters[i]),
+        None if !has_runbooks => chapters.first(),
+        None => None,
+    };
+    let (intro_html, intro_title, intro_links) = match intro {
+        Some(c) => {
+            let src = &sources[c.source];
+            let html = if src.address == INDEX_PAGE {
+                c.html.clone()
+            } else {
+                links::rebase(&c.html, &src.address, None, &HashMap::new())
+            };
+            let content = links::page_links(&html);
+            (Some(html), Some(c.title.clone()), content)
+        }
+        None => (None, None, Vec::new()),
+    };
+    let ctx = context! {
+        ..page_ctx(INDEX_PAGE, intro_title.as_deref().unwrap_or(&book_title)),
+        ..context! {
+            content => intro_html,
+            indexed => index_chapter.is_some(),
+            runbooks => ser(&catalogue),
+            chapters => ser(&toc),
+            search_filters => ser(&chapter_filters),
+        }
+    };
+    let html = templates.render("index.html.j2", ctx)?;
+    writer.page(
+        INDEX_PAGE,
+        html,
+        "index.html.j2",
+        &intro_links,
+        index_chapter.is_some(),
+    )?;
+
+    // ---- 404: src/404.md if there is one (mdBook's `input-404`), at the root.
+    let nf_path = src_dir.join(&config.html.input_404);
+    let mut nf_links: Vec<(FoundLink, Option<Span>)> = Vec::new();
+    let nf_content = if nf_path.is_file() {
+        let file = project::read(root, &nf_path)?;
+        let expanded = preprocess::expand(&file, root, &mut warnings);
+        let rewrite = |d: &str| rewrite_link(d, "", NOT_FOUND_PAGE, &sources, &by_rel);
+        let r = markdown::render(&expanded.text, md, &rewrite);
+        nf_links = r
+            .links
+            .into_iter()
+            .map(|l| {
+                let span = expanded.span(l.range.clone());
+                (l, span)
+            })
+            .collect();
+        Some(r.html)
+    } else {
+        None
+    };
+    let nf_root = config
+        .html
+        .site_url
+        .clone()
+        .map(|u| if u.ends_with('/') { u } else { format!("{u}/") })
+        .unwrap_or_else(|| "/".to_string());
+    let ctx = context! {
+        ..context! { root => nf_root },
+        ..page_ctx(NOT_FOUND_PAGE, "Page not found"),
+        ..context! { content => nf_content }
+    };
+    let html = templates.render("404.html.j2", ctx)?;
+    // Its links are relative to the site's root URL: checked as content below.
+    writer.staging.write(NOT_FOUND_PAGE, html.as_bytes())?;
+    writer.index.files.insert(NOT_FOUND_PAGE.to_string());
+    writer.files += 1;
+    writer.bytes += html.len() as u64;
+
+    // ---- The print page: every chapter, then every runbook at its current revision.
+    if config.html.print {
+        progress.stage("print page");
+        let in_page: HashMap<String, usize> = chapters
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (sources[c.source].address.clone(), n))
+            .collect();
+        #[derive(Serialize)]
+        struct PrintChapter<'a> {
+            id: String,
+            title: &'a str,
+            number: Option<String>,
+            html: String,
+        }
+        let printed: Vec<PrintChapter> = chapters
+            .par_iter()
+            .enumerate()
+            .map(|(n, c)| {
+                let src = &sources[c.source];
+                PrintChapter {
+                    id: format!("c{n}"),
+                    title: &c.title,
+                    number: src.number.as_ref().map(|n| section_label(n)),
+                    html: links::rebase(&c.html, &src.address, Some(n), &in_page),
+                }
+            })
+            .collect();
+        let printed_runbooks: Vec<&runbooks::RunbookPage> =
+            rb_pages.iter().filter(|p| p.revision.current).collect();
+        let ctx = context! {
+            ..page_ctx(PRINT_PAGE, &book_title),
+            ..context! {
+                chapters => ser(&printed),
+                runbooks => ser(&printed_runbooks),
+            }
+        };
+        let html = templates.render("print.html.j2", ctx)?;
+        // Derived from pages checked on their own: recorded, not checked again.
+        writer.staging.write(PRINT_PAGE, html.as_bytes())?;
+        writer.index.files.insert(PRINT_PAGE.to_string());
+        writer.files += 1;
+        writer.bytes += html.len() as u64;
+    }
+
+    // ---- Redirects (`[output.html.redirect]`).
+    let mut redirect_checks = Vec::new();
+    for (from, to, span) in &config.html.redirect {
+        let address = from.trim_start_matches('/').to_string();
+        let address = if address.is_empty() || address.ends_with('/') {
+            format!("{address}index.html")
+        } else {
+            address
+        };
+        let ctx = context! {
+            ..page_ctx(&address, "Redirecting"),
+            ..context! { target => to.as_str() }
+        };
+        let html = templates.render("redirect.html.j2", ctx)?;
+        writer.file(&address, html.as_bytes())?;
+        redirect_checks.push((address, to.clone(), span.clone()));
+    }
+
+    // ---- Files beside the chapters (images and the like), and additional CSS and JS.
+    copy_static(root, &src_dir, &dest, &mut writer)?;
+    for (key, list) in [
+        ("additional-css", &config.html.additional_css),
+        ("additional-js", &config.html.additional_js),
+    ] {
+        for rel in list {
+            let path = root.join(rel);
+            match std::fs::read(&path) {
+                Ok(bytes) => writer.file(&rel.replace('\\', "/"), &bytes)?,
+                Err(e) => {
+                    let mut d = Diagnostic::error(format!("cannot read `{rel}` ({key}): {e}"));
+                    d = match config.key_span("output.html", key) {
+                        Some(span) => d.at(&span),
+                        None => d.path(&path),
+                    };
+                    errors.push(d);
+                }
+            }
+        }
+    }
+
+    // ---- Every internal link and anchor.
+    progress.stage("links");
+    let index = &writer.index;
+    let mut reported: HashSet<(String, String)> = HashSet::new();
+    for c in &chapters {
+        let src = &sources[c.source];
+        for (link, span) in &c.links {
+            if let Err(why) = index.check(&src.address, &link.href) {
+                reported.insert((src.address.clone(), link.href.clone()));
+                errors.push(link_error(&why, &link.written, span.as_ref(), &src.path));
+            }
+        }
+    }
+    for (link, span) in &nf_links {
+        if let Err(why) = index.check(NOT_FOUND_PAGE, &link.href) {
+            errors.push(link_error(&why, &link.written, span.as_ref(), &nf_path));
+        }
+    }
+    if let Some(p) = &project {
+        for page in rb_pages.iter() {
+            let rb = &p.runbooks[page.source.0];
+            let rev = &rb.revisions[page.source.1];
+            for (section, step) in rev.steps() {
+                for (href, range) in body_links(&step.body) {
+                    if let Err(why) = index.check(&page.address, &href) {
+                        let span = match &step.body_span {
+                            Some(b) => {
+                                let start = b.range.start + range.start;
+                                Span::new(&b.file, start..start + range.len())
+                            }
+                            None => step.span.clone(),
+                        };
+                        reported.insert((page.address.clone(), href.clone()));
+                        errors.push(link_error(&why, &href, Some(&span), &rb.file.path));
+                    }
+                }
+                let _ = section;
+            }
+        }
+    }
+    for (address, to, span) in &redirect_checks {
+        if let Err(why) = index.check(address, to) {
+            let mut d =
+                Diagnostic::error(format!("redirect to a page the site does not have: {why}"));
+            d = match span {
+                Some(s) => d.at(s),
+                None => d,
+            };
+            errors.push(d);
+        }
+    }
+    for (address, template, hrefs) in &writer.template_links {
+        for href in hrefs {
+            if reported.contains(&(address.clone(), href.clone())) {
+                continue;
+            }
+            if let Err(why) = index.check(address, href) {
+                reported.insert((address.clone(), href.clone()));
+                errors.push(Diagnostic::error(format!(
+                    "broken link on {address}, written by template {template}: {why}"
+                )));
+            }
+        }
+    }
+    if errors.has_errors() {
+        progress.finish();
+        return Err(errors.sorted());
+    }
+
+    // ---- The search index.
+    if let Some(s) = writer.search.take() {
+        progress.stage("search index");
+        for (name, contents) in s.files()? {
+            let rel = name.to_string_lossy().replace('\\', "/");
+            if skip_search_file(&rel) {
+                continue;
+            }
+            writer.file(&format!("{}/{rel}", search::DIR), &contents)?;
+        }
+    }
+    progress.inc(1);
+
+    let pages = writer.template_links.len();
+    let files = writer.files;
+    let bytes = writer.bytes;
+    writer.staging.commit()?;
+    progress.finish();
+    let mut watch = watch_list(root);
+    watch.extend(templates.files.iter().cloned());
+    Ok(BuildReport {
+        dest,
+        warnings: warnings.sorted(),
+        chapters: chapters.len(),
+        runbooks: project.as_ref().map_or(0, |p| p.runbooks.len()),
+        pages,
+        files,
+        bytes,
+        watch,
+    })
+}
+
+/// Pagefind's bundled user interfaces; the site has its own search box.
+fn skip_search_file(rel: &str) -> bool {
+    [
+        "pagefind-ui.",
+        "pagefind-modular-ui.",
+        "pagefind-component-ui.",
+        "pagefind-highlight.",
+    ]
+    .iter()
+    .any(|p| rel.starts_with(p))
+}
+
+fn link_error(why: &str, written: &str, span: Option<&Span>, path: &Path) -> Diagnostic {
+    let d = Diagnostic::error(format!("broken link {why}"));
+    let d = match span {
+        Some(s) => d.at(s).label("this link"),
+        None => d.path(path),
+    };
+    if written.ends_with(".md") || written.contains(".md#") {
+        d.help("a link to a Markdown file must name a chapter listed in SUMMARY.md")
+    } else {
+        d
+    }
+}
+
+/// `1.2.` for a section number.
+fn section_label(n: &[u32]) -> String {
+    n.iter().map(|x| format!("{x}.")).collect()
+}
+
+/// mdBook's address for a chapter file: `a/b.md` → `a/b.html`, `README.md` → `index.html`.
+pub fn address_of(rel: &str) -> String {
+    let (dir, file) = match rel.rfind('/') {
+        Some(i) => (&rel[..=i], &rel[i + 1..]),
+        None => ("", rel),
+    };
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    if stem.eq_ignore_ascii_case("readme") {
+        format!("{dir}index.html")
+    } else {
+        format!("{dir}{stem}.html")
+    }
+}
+
+fn chapter_sources(
+    summary: &summary::Summary,
+    config: &BookConfig,
+    src_dir: &Path,
+    has_runbooks: bool,
+    checklist: bool,
+) -> Result<Vec<ChapterSource>, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let mut out: Vec<ChapterSource> = Vec::new();
+    let mut addresses: HashMap<String, Span> = HashMap::new();
+    for link in summary.chapters() {
+        let Some(location) = &link.location else {
+            continue;
+        };
+        let rel = preprocess::normalize(Path::new(location))
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("..") || Path::new(&rel).is_absolute() {
+            errors.push(
+                Diagnostic::error(format!(
+                    "chapter `{location}` is outside the book's src folder ({})",
+                    config.src.display()
+                ))
+                .at(&link.span),
+            );
+            continue;
+        }
+        let path = src_dir.join(&rel);
+        if !path.is_file() {
+            errors.push(
+                Diagnostic::error(format!(
+                    "chapter file `{location}` not found in {}",
+                    config.src.display()
+                ))
+                .at(&link.span)
+                .help(
+                    "create the file, or make the chapter a draft with an empty link: `[Title]()`",
+                ),
+            );
+            continue;
+        }
+        let address = address_of(&rel);
+        let reserved = address == NOT_FOUND_PAGE
+            || address == TOC_JS
+            || (config.html.print && address == PRINT_PAGE)
+            || (checklist && address == CHECKLIST_PAGE)
+            || address.starts_with(&format!("{ASSETS_DIR}/"))
+            || address.starts_with(&format!("{}/", search::DIR))
+            || (has_runbooks && address.starts_with(&format!("{}/", runbooks::DIR)));
+        if reserved {
+            errors.push(
+                Diagnostic::error(format!(
+                    "chapter `{location}` would be written at `{address}`, which the site uses for its own pages"
+                ))
+                .at(&link.span)
+                .help("rename the chapter file"),
+            );
+            continue;
+        }
+        if let Some(first) = addresses.get(&address) {
+            errors.push(
+                Diagnostic::error(format!(
+                    "chapter `{location}` would be written at `{address}`, like the chapter at {}",
+                    first.location()
+                ))
+                .at(&link.span),
+            );
+            continue;
+        }
+        addresses.insert(address.clone(), link.span.clone());
+        out.push(ChapterSource {
+            name: link.name.clone(),
+            number: link.number.clone(),
+            rel,
+            address,
+            path,
+        });
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    Ok(out)
+}
+
+/// Where a chapter link should point: a chapter's address (relative to this page) for a
+/// link to its Markdown file, mdBook's `.md` → `.html` for any other Markdown file, else the
+/// link as written.
+fn rewrite_link(
+    written: &str,
+    chapter_dir: &str,
+    page: &str,
+    sources: &[ChapterSource],
+    by_rel: &HashMap<String, usize>,
+) -> Option<String> {
+    let split = written.find(['#', '?']).unwrap_or(written.len());
+    let (path, rest) = written.split_at(split);
+    if path.is_empty() || path.starts_with('/') {
+        return None;
+    }
+    let decoded = links::percent_decode(path);
+    let resolved = links::join(chapter_dir, &decoded)?;
+    if let Some(&i) = by_rel.get(&resolved) {
+        let target = &sources[i].address;
+        let rel = links::relative(page, target);
+        return Some(format!("{}{rest}", rel.replace(' ', "%20")));
+    }
+    path.strip_suffix(".md")
+        .map(|stem| format!("{stem}.html{rest}"))
+}
+
+fn render_chapter(
+    root: &Path,
+    sources: &[ChapterSource],
+    by_rel: &HashMap<String, usize>,
+    index: usize,
+    c: &ChapterSource,
+    md: MdOptions,
+    warnings: &mut Diagnostics,
+) -> Result<Chapter, Diagnostic> {
+    let file: Arc<SourceFile> = project::read(root, &c.path)?;
+    let expanded: Expanded = preprocess::expand(&file, root, warnings);
+    let dir = links::dir_of(&c.rel);
+    let rewrite = |d: &str| rewrite_link(d, dir, &c.address, sources, by_rel);
+    let rendered = markdown::render(&expanded.text, md, &rewrite);
+    let links = rendered
+        .links
+        .into_iter()
+        .map(|l| {
+            let span = expanded.span(l.range.clone());
+            (l, span)
+        })
+        .collect();
+    Ok(Chapter {
+        source: index,
+        title: expanded.title.clone().unwrap_or_else(|| c.name.clone()),
+        html: rendered.html,
+        links,
+    })
+}
+
+/// Links in a step body, with their byte ranges in it.
+fn body_links(body: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let mut out = Vec::new();
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for (ev, range) in Parser::new_ext(body, opts).into_offset_iter() {
+        match ev {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                if !dest_url.contains("{{") {
+                    out.push((dest_url.to_string(), range));
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                for (v, at) in markdown::attribute_values(&h, &["href", "src"]) {
+                    out.push((
+                        markdown::unescape(v),
+                        range.start + at..range.start + at + v.len(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn toc_items(
+    summary: &summary::Summary,
+    sources: &[ChapterSource],
+    config: &BookConfig,
+    project: Option<&Project>,
+    checklist: bool,
+) -> Vec<TocItem> {
+    let address: HashMap<&str, &str> = sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.address.as_str()))
+        .collect();
+    let _ = address;
+    let by_loc: HashMap<String, &ChapterSource> =
+        sources.iter().map(|s| (s.rel.clone(), s)).collect();
+    fn walk(
+        items: &[summary::Item],
+        by_loc: &HashMap<String, &ChapterSource>,
+        labels: bool,
+    ) -> Vec<TocItem> {
+        items
+            .iter()
+            .map(|item| match item {
+                summary::Item::Chapter(link) => {
+                    let url = link.location.as_ref().and_then(|l| {
+                        let rel = preprocess::normalize(Path::new(l))
+                            .to_string_lossy()
+                            .replace('\\', "/");
+                        by_loc.get(&rel).map(|s| s.address.clone())
+                    });
+                    TocItem {
+                        kind: if url.is_some() { "chapter" } else { "draft" },
+                        title: link.name.clone(),
+                        number: link
+                            .number
+                            .as_ref()
+                            .filter(|_| labels)
+                            .map(|n| section_label(n)),
+                        url,
+                        children: walk(&link.nested, by_loc, labels),
+                    }
+                }
+                summary::Item::Separator => TocItem {
+                    kind: "separator",
+                    title: String::new(),
+                    number: None,
+                    url: None,
+                    children: Vec::new(),
+                },
+                summary::Item::PartTitle(t) => TocItem {
+                    kind: "part",
+                    title: t.clone(),
+                    number: None,
+                    url: None,
+                    children: Vec::new(),
+                },
+            })
+            .collect()
+    }
+    let labels = !config.html.no_section_label;
+    let mut out = walk(&summary.prefix, &by_loc, labels);
+    out.extend(walk(&summary.numbered, &by_loc, labels));
+    out.extend(walk(&summary.suffix, &by_loc, labels));
+    if let Some(p) = project {
+        out.push(TocItem {
+            kind: "part",
+            title: config.runbooks.title.clone(),
+            number: None,
+            url: None,
+            children: Vec::new(),
+        });
+        for rb in &p.runbooks {
+            out.push(TocItem {
+                kind: "runbook",
+                title: rb.title.clone(),
+                number: None,
+                url: Some(runbooks::runbook_url(&rb.id)),
+                children: Vec::new(),
+            });
+        }
+        if checklist {
+            out.push(TocItem {
+                kind: "checklist",
+                title: "Checklist builder".into(),
+                number: None,
+                url: Some(CHECKLIST_PAGE.into()),
+                children: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+fn flatten_order(items: &[TocItem], out: &mut Vec<NavLink>) {
+    for item in items {
+        if let Some(url) = &item.url
+            && !out.iter().any(|l| &l.url == url)
+        {
+            out.push(NavLink {
+                title: item.title.clone(),
+                url: url.clone(),
+            });
+        }
+        flatten_order(&item.children, out);
+    }
+}
+
+fn copy_static(
+    root: &Path,
+    src_dir: &Path,
+    dest: &Path,
+    writer: &mut Writer,
+) -> Result<(), Diagnostic> {
+    if !src_dir.is_dir() {
+        return Ok(());
+    }
+    let dest_canon = std::fs::canonicalize(dest).ok();
+    let staging = writer.staging.path().to_path_buf();
+    let mut entries: Vec<PathBuf> = Vec::new();
+    let walker = walkdir::WalkDir::new(src_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let p = e.path();
+            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+            let is_dest = dest_canon
+                .as_ref()
+                .is_some_and(|d| std::fs::canonicalize(p).ok().as_ref() == Some(d));
+            !hidden && !is_dest && !p.starts_with(&staging)
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            Diagnostic::error(format!("cannot read {}: {e}", src_dir.display())).path(src_dir)
+        })?;
+        if entry.file_type().is_file() && entry.path().extension().is_none_or(|e| e != "md") {
+            entries.push(entry.path().to_path_buf());
+        }
+    }
+    for path in entries {
+        let rel = path
+            .strip_prefix(src_dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if writer.index.files.contains(&rel) {
+            continue; // a generated page wins
+        }
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Diagnostic::error(format!("cannot read {}: {e}", path.display())).path(&path)
+        })?;
+        writer.file(&rel, &bytes)?;
+    }
+    let _ = root;
+    Ok(())
+}
+
+/// A serializable value for a template context.
+fn ser<T: Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}

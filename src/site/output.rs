@@ -1,0 +1,175 @@
+//! Writing the site aside, then swapping it into place, so that readers (and `runbook serve`)
+//! see the old site or the new one, never half of one, and an interrupted build leaves the
+//! previous site intact.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use crate::diagnostics::Diagnostic;
+
+pub struct Staging {
+    dir: TempDir,
+    dest: PathBuf,
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot {what} {}: {e}", path.display())).path(path)
+}
+
+impl Staging {
+    /// A fresh folder beside `dest`, on the same file system so that it can be renamed.
+    pub fn new(dest: &Path) -> Result<Staging, Diagnostic> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| io("create", &parent, e))?;
+        let name = dest
+            .file_name()
+            .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}.building-"))
+            .tempdir_in(&parent)
+            .map_err(|e| io("create a folder in", &parent, e))?;
+        Ok(Staging {
+            dir,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file at a root-relative address (`a/b.html`).
+    pub fn write(&self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+        let path = self.dir.path().join(address);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        }
+        fs::write(&path, contents).map_err(|e| io("write", &path, e))
+    }
+
+    /// Puts the new site in place of the old one.
+    pub fn commit(self) -> Result<(), Diagnostic> {
+        let dest = self.dest.clone();
+        let new = self.dir.keep();
+        let result = swap(&new, &dest);
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&new);
+        }
+        result
+    }
+}
+
+fn swap(new: &Path, dest: &Path) -> Result<(), Diagnostic> {
+    match fs::symlink_metadata(dest) {
+        Err(_) => fs::rename(new, dest).map_err(|e| io("move the site to", dest, e)),
+        Ok(meta) if !meta.is_dir() => Err(Diagnostic::error(format!(
+            "{} exists and is not a folder",
+            dest.display()
+        ))
+        .path(dest)),
+        Ok(_) => {
+            #[cfg(target_os = "linux")]
+            {
+                use rustix::fs::{CWD, RenameFlags, renameat_with};
+                if renameat_with(CWD, new, CWD, dest, RenameFlags::EXCHANGE).is_ok() {
+                    // `new` now holds the old site.
+                    let _ = fs::remove_dir_all(new);
+                    return Ok(());
+                }
+            }
+            let mut old = dest.as_os_str().to_owned();
+            old.push(".old");
+            let old = PathBuf::from(old);
+            let _ = fs::remove_dir_all(&old);
+            fs::rename(dest, &old).map_err(|e| io("move aside", dest, e))?;
+            if let Err(e) = fs::rename(new, dest) {
+                let _ = fs::rename(&old, dest);
+                return Err(io("move the site to", dest, e));
+            }
+            let _ = fs::remove_dir_all(&old);
+            Ok(())
+        }
+    }
+}
+
+/// Refuses a destination that would replace the project itself or its sources.
+pub fn check_dest(dest: &Path, protected: &[PathBuf]) -> Result<(), Diagnostic> {
+    let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let d = canon(dest);
+    for p in protected {
+        let p = canon(p);
+        if p.starts_with(&d) {
+            return Err(Diagnostic::error(format!(
+                "refusing to build into {}: it holds {}",
+                dest.display(),
+                p.display()
+            ))
+            .help("choose another folder with --dest, or `[build] build-dir` in book.toml"));
+        }
+    }
+    if d.is_dir() {
+        let mut entries = fs::read_dir(&d).map_err(|e| io("read", &d, e))?;
+        let empty = entries.next().is_none();
+        if !empty && !d.join("index.html").is_file() {
+            return Err(Diagnostic::error(format!(
+                "refusing to replace {}: it is not empty and holds no site",
+                dest.display()
+            ))
+            .help("the build replaces the whole folder; empty it or choose another with --dest"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_whole_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("book");
+        let s = Staging::new(&dest).unwrap();
+        s.write("index.html", b"one").unwrap();
+        s.write("a/b.html", b"b").unwrap();
+        s.commit().unwrap();
+        assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "one");
+        let s = Staging::new(&dest).unwrap();
+        s.write("index.html", b"two").unwrap();
+        s.commit().unwrap();
+        assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "two");
+        assert!(!dest.join("a").exists());
+        // Nothing left beside it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_abandoned_build_leaves_the_old_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("book");
+        let s = Staging::new(&dest).unwrap();
+        s.write("index.html", b"one").unwrap();
+        s.commit().unwrap();
+        let s = Staging::new(&dest).unwrap();
+        s.write("index.html", b"half").unwrap();
+        drop(s);
+        assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "one");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_to_replace_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::create_dir_all(&src).unwrap();
+        assert!(check_dest(dir.path(), &[src.clone()]).is_err());
+        fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        assert!(check_dest(dir.path(), &[]).is_err());
+        assert!(check_dest(&dir.path().join("book"), &[src]).is_ok());
+    }
+}

@@ -1,0 +1,729 @@
+//! The runbooks as the site shows them: page models for the templates, the data the checklist
+//! builder evaluates in the browser, and the records the search index holds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use crate::condition::{Atom, Expr, Op, Test, Tri};
+use crate::facts::{Fact, FactKind, FactValues, Value, Version, Vocabulary};
+use crate::project::Project;
+use crate::runbook::{Condition, Revision, Runbook, Source, Step, VERSION_FACT};
+
+/// Where runbook pages go, under the site root.
+pub const DIR: &str = "runbooks";
+
+// ---------------------------------------------------------------------------------------
+// Step text: `{{ fact }}`, `{{ lookup }}` and `{{ customer.* }}` are filled in with tokens
+// that stay intact through Markdown and sanitizing, then replaced: on the runbook pages with
+// the text a checklist shows when nothing is known, in the checklist builder by the browser.
+
+/// The variables step text may use, in token order.
+pub struct Variables {
+    /// Variable name (`tier`, `app_id`, `customer.name`) and its text when nothing is known.
+    pub names: Vec<(String, String)>,
+    env: minijinja::Environment<'static>,
+    context: minijinja::Value,
+}
+
+pub fn token(i: usize) -> String {
+    format!("rbkv{i}q")
+}
+
+impl Variables {
+    pub fn new(vocab: &Vocabulary) -> Self {
+        let mut names: Vec<(String, String)> = Vec::new();
+        for fact in vocab.facts.values() {
+            names.push((fact.id.clone(), format!("[{}]", fact.name)));
+        }
+        for lookup in vocab.lookups.values() {
+            let fact = vocab.facts.get(&lookup.fact);
+            let text = lookup
+                .values
+                .iter()
+                .map(|(key, value)| {
+                    let label = fact
+                        .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
+                        .unwrap_or_else(|| key.clone());
+                    format!("{value} ({label})")
+                })
+                .collect::<Vec<_>>()
+                .join(" or ");
+            names.push((lookup.id.clone(), text));
+        }
+        for (field, shown) in [
+            ("name", "name"),
+            ("domain", "domain"),
+            ("timezone", "time zone"),
+        ] {
+            names.push((format!("customer.{field}"), format!("[customer {shown}]")));
+        }
+        let mut top: BTreeMap<String, minijinja::Value> = BTreeMap::new();
+        let mut customer: BTreeMap<String, String> = BTreeMap::new();
+        for (i, (name, _)) in names.iter().enumerate() {
+            match name.strip_prefix("customer.") {
+                Some(field) => {
+                    customer.insert(field.to_string(), token(i));
+                }
+                None => {
+                    top.insert(name.clone(), token(i).into());
+                }
+            }
+        }
+        top.insert(
+            "customer".into(),
+            minijinja::Value::from(minijinja::value::Serde(&customer)),
+        );
+        let mut env = minijinja::Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        Variables {
+            names,
+            env,
+            context: minijinja::Value::from(top),
+        }
+    }
+
+    /// Markdown step text to sanitized HTML with tokens in place of variables.
+    pub fn tokenized_html(&self, text: &str) -> String {
+        let filled = if text.contains("{{") || text.contains("{%") {
+            // `runbook check` validated every body; a failure leaves the text as written.
+            self.env
+                .render_str(text, &self.context)
+                .unwrap_or_else(|_| text.to_string())
+        } else {
+            text.to_string()
+        };
+        crate::render::markdown_html(&filled)
+    }
+
+    /// Tokens replaced by the text shown when nothing is known (HTML-escaped).
+    pub fn static_html(&self, tokenized: &str) -> String {
+        if !tokenized.contains("rbkv") {
+            return tokenized.to_string();
+        }
+        let mut out = tokenized.to_string();
+        // Highest index first, so that `rbkv1q` never matches inside `rbkv12q`.
+        for (i, (_, text)) in self.names.iter().enumerate().rev() {
+            out = out.replace(&token(i), &super::markdown::escape(text));
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Page models.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CondView {
+    /// "only if Partner tier is 1-Tier (Direct Bill)".
+    pub text: String,
+    /// In the condition language.
+    pub expression: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleView {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimedView {
+    pub time: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub role: Option<RoleView>,
+    pub conditions: Vec<CondView>,
+    pub estimate: Option<String>,
+    pub wait: Option<TimedView>,
+    pub expires: Option<TimedView>,
+    /// Sanitized HTML.
+    pub body: String,
+    /// The shared step it comes from.
+    pub shared: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    pub id: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub conditions: Vec<CondView>,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionView {
+    pub label: String,
+    pub versions: String,
+    pub since: Option<String>,
+    pub before: Option<String>,
+    pub date: Option<String>,
+    pub supersedes: Option<String>,
+    pub note: Option<String>,
+    pub current: bool,
+    /// Root-relative address of the page showing it.
+    pub url: String,
+    pub sources: Vec<Source>,
+    pub step_count: usize,
+    pub sections: Vec<SectionView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkView {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookView {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub audience: String,
+    pub url: String,
+    pub when: Option<CondView>,
+    pub after: Vec<LinkView>,
+    /// Every revision, the current one first, then the rest latest-dated first.
+    pub revisions: Vec<RevisionView>,
+}
+
+/// One page to write: a runbook at one of its revisions.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookPage {
+    /// Root-relative address.
+    pub address: String,
+    pub runbook: RunbookView,
+    pub revision: RevisionView,
+    /// Index into `project.runbooks` and into that runbook's revisions.
+    #[serde(skip)]
+    pub source: (usize, usize),
+}
+
+pub fn runbook_url(id: &str) -> String {
+    format!("{DIR}/{id}.html")
+}
+
+fn cond_views(conditions: &[Condition], vocab: &Vocabulary) -> Vec<CondView> {
+    conditions
+        .iter()
+        .map(|c| cond_view(&c.expr, vocab))
+        .collect()
+}
+
+fn cond_view(expr: &Expr, vocab: &Vocabulary) -> CondView {
+    CondView {
+        text: format!("only if {}", expr.describe(vocab)),
+        expression: expr.to_source(),
+    }
+}
+
+/// The revision addresses of a runbook: the current one at the runbook's own page, the
+/// others under `runbooks/<id>/<date>.html`.
+fn revision_urls(rb: &Runbook) -> Vec<String> {
+    let current = rb.current().map(|r| r as *const Revision);
+    let mut used: Vec<String> = Vec::new();
+    rb.revisions
+        .iter()
+        .map(|r| {
+            if Some(r as *const Revision) == current {
+                return runbook_url(&rb.id);
+            }
+            let base = r.date.clone().unwrap_or_else(|| "undated".into());
+            let mut slug = base.clone();
+            let mut n = 2;
+            while used.contains(&slug) {
+                slug = format!("{base}-{n}");
+                n += 1;
+            }
+            used.push(slug.clone());
+            format!("{DIR}/{}/{slug}.html", rb.id)
+        })
+        .collect()
+}
+
+fn revision_view(
+    rb: &Runbook,
+    r: &Revision,
+    url: String,
+    current: bool,
+    detail: Option<(&Vocabulary, &Variables)>,
+) -> RevisionView {
+    let sections = match detail {
+        None => Vec::new(),
+        Some((vocab, vars)) => r
+            .sections
+            .iter()
+            .map(|s| SectionView {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                intro: s
+                    .intro
+                    .as_ref()
+                    .map(|i| vars.static_html(&vars.tokenized_html(i))),
+                conditions: cond_views(&s.when, vocab),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|st| step_view(st, vocab, vars))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let _ = rb;
+    RevisionView {
+        label: r.label(),
+        versions: r.range.to_string(),
+        since: r.range.since.as_ref().map(ToString::to_string),
+        before: r.range.before.as_ref().map(ToString::to_string),
+        date: r.date.clone(),
+        supersedes: r.supersedes.clone(),
+        note: r.note.clone(),
+        current,
+        url,
+        sources: r.sources.clone(),
+        step_count: r.steps().count(),
+        sections,
+    }
+}
+
+fn step_view(st: &Step, vocab: &Vocabulary, vars: &Variables) -> StepView {
+    StepView {
+        id: st.id.clone(),
+        title: st.title.clone(),
+        kind: st.kind.name(),
+        role: st.role.as_ref().map(|id| match vocab.roles.get(id) {
+            Some(role) => RoleView {
+                id: id.clone(),
+                title: role.title.clone(),
+                description: role.description.clone(),
+            },
+            None => RoleView {
+                id: id.clone(),
+                title: id.clone(),
+                description: String::new(),
+            },
+        }),
+        conditions: cond_views(&st.when, vocab),
+        estimate: st.estimate.map(|e| e.to_string()),
+        wait: st.wait.as_ref().map(|w| TimedView {
+            time: w.time.to_string(),
+            note: w.note.clone(),
+        }),
+        expires: st.expires.as_ref().map(|x| TimedView {
+            time: x.time.to_string(),
+            note: x.note.clone(),
+        }),
+        body: vars.static_html(&vars.tokenized_html(&st.body)),
+        shared: st.origin.clone(),
+    }
+}
+
+/// The runbook's summary for lists: every revision, without their steps.
+pub fn runbook_view(project: &Project, rb: &Runbook) -> RunbookView {
+    let vocab = &project.vocab;
+    let urls = revision_urls(rb);
+    let current = rb.current().map(|r| r as *const Revision);
+    let mut revisions: Vec<RevisionView> = rb
+        .revisions
+        .iter()
+        .zip(&urls)
+        .map(|(r, url)| {
+            let is_current = Some(r as *const Revision) == current;
+            revision_view(rb, r, url.clone(), is_current, None)
+        })
+        .collect();
+    // Current first, then latest-dated first.
+    revisions.sort_by(|a, b| b.current.cmp(&a.current).then_with(|| b.date.cmp(&a.date)));
+    RunbookView {
+        id: rb.id.clone(),
+        title: rb.title.clone(),
+        summary: rb.summary.clone(),
+        audience: rb.audience.clone(),
+        url: runbook_url(&rb.id),
+        when: rb.when.as_ref().map(|c| cond_view(&c.expr, vocab)),
+        after: rb
+            .after
+            .iter()
+            .map(|(id, _)| LinkView {
+                id: id.clone(),
+                title: project
+                    .runbook(id)
+                    .map_or_else(|| id.clone(), |r| r.title.clone()),
+                url: runbook_url(id),
+            })
+            .collect(),
+        revisions,
+    }
+}
+
+/// Every runbook page: each runbook at its current revision, and each older revision.
+pub fn pages(project: &Project, vars: &Variables) -> Vec<RunbookPage> {
+    let mut out = Vec::new();
+    for (ri, rb) in project.runbooks.iter().enumerate() {
+        let view = runbook_view(project, rb);
+        let urls = revision_urls(rb);
+        let current = rb.current().map(|r| r as *const Revision);
+        // The current revision's page first.
+        let mut order: Vec<usize> = (0..rb.revisions.len()).collect();
+        order.sort_by_key(|&i| Some(&rb.revisions[i] as *const Revision) != current);
+        for i in order {
+            let r = &rb.revisions[i];
+            let is_current = Some(r as *const Revision) == current;
+            out.push(RunbookPage {
+                address: urls[i].clone(),
+                runbook: view.clone(),
+                revision: revision_view(
+                    rb,
+                    r,
+                    urls[i].clone(),
+                    is_current,
+                    Some((&project.vocab, vars)),
+                ),
+                source: (ri, i),
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The checklist builder's data: conditions as JSON trees that `checklist.js` evaluates with
+// the same three-valued rules as `Expr::eval`.
+
+fn op_symbol(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "==",
+        Op::Ne => "!=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+    }
+}
+
+pub fn version_json(v: &Version) -> Json {
+    let s = &v.0;
+    json!({
+        "text": v.to_string(),
+        "major": s.major.to_string(),
+        "minor": s.minor.to_string(),
+        "patch": s.patch.to_string(),
+        "pre": s.pre.as_str(),
+        "build": s.build.as_str(),
+    })
+}
+
+pub fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Enum(s) => json!({ "enum": s }),
+        Value::Str(s) => json!({ "str": s }),
+        Value::Bool(b) => json!({ "bool": b }),
+        Value::Version(v) => json!({ "version": version_json(v) }),
+    }
+}
+
+fn atom_json(a: &Atom) -> Json {
+    let test = match &a.test {
+        Test::IsTrue => json!({ "is_true": true }),
+        Test::Cmp(op, v) => json!({ "op": op_symbol(*op), "value": value_json(v) }),
+        Test::In(vs) => json!({ "in": vs.iter().map(value_json).collect::<Vec<_>>() }),
+    };
+    json!({ "fact": a.fact, "test": test, "span": [a.span.start, a.span.end] })
+}
+
+/// `true`/`false`, `{"atom": ..}`, `{"not": e}`, `{"and": [..]}`, `{"or": [..]}`.
+pub fn expr_json(e: &Expr) -> Json {
+    match e {
+        Expr::Const(b) => json!(b),
+        Expr::Atom(a) => json!({ "atom": atom_json(a) }),
+        Expr::Not(inner) => json!({ "not": expr_json(inner) }),
+        Expr::And(items) => json!({ "and": items.iter().map(expr_json).collect::<Vec<_>>() }),
+        Expr::Or(items) => json!({ "or": items.iter().map(expr_json).collect::<Vec<_>>() }),
+    }
+}
+
+fn conditions_json(conditions: &[Condition]) -> Json {
+    json!(
+        conditions
+            .iter()
+            .map(|c| expr_json(&c.expr))
+            .collect::<Vec<_>>()
+    )
+}
+
+fn timing_json(t: crate::duration::Span) -> Json {
+    json!({ "min": t.min_minutes, "max": t.max_minutes, "text": t.to_string() })
+}
+
+fn fact_json(f: &Fact) -> Json {
+    let (kind, values) = match &f.kind {
+        FactKind::Enum(values) => (
+            "enum",
+            values
+                .iter()
+                .map(|(v, label)| json!({ "value": v, "label": label }))
+                .collect::<Vec<_>>(),
+        ),
+        FactKind::Bool => (
+            "bool",
+            vec![
+                json!({ "value": "true", "label": "yes" }),
+                json!({ "value": "false", "label": "no" }),
+            ],
+        ),
+        FactKind::Version => ("version", Vec::new()),
+        FactKind::Str => ("string", Vec::new()),
+    };
+    json!({
+        "id": f.id,
+        "name": f.name,
+        "question": f.question,
+        "description": f.description,
+        "type": kind,
+        "values": values,
+    })
+}
+
+/// Versions the runbooks name (revision bounds and condition literals), sorted: suggestions
+/// for the version field.
+fn known_versions(project: &Project) -> Vec<String> {
+    let mut versions: Vec<Version> = Vec::new();
+    let add_expr = |e: &Expr, versions: &mut Vec<Version>| {
+        for a in e.atoms() {
+            match &a.test {
+                Test::Cmp(_, Value::Version(v)) => versions.push(v.clone()),
+                Test::In(vs) => versions.extend(vs.iter().filter_map(|v| match v {
+                    Value::Version(v) => Some(v.clone()),
+                    _ => None,
+                })),
+                _ => {}
+            }
+        }
+    };
+    for rb in &project.runbooks {
+        if let Some(w) = &rb.when {
+            add_expr(&w.expr, &mut versions);
+        }
+        for r in &rb.revisions {
+            versions.extend(r.range.since.iter().cloned());
+            versions.extend(r.range.before.iter().cloned());
+            for (s, st) in r.steps() {
+                for c in s.when.iter().chain(&st.when) {
+                    add_expr(&c.expr, &mut versions);
+                }
+            }
+        }
+    }
+    versions.sort();
+    versions.dedup();
+    versions.iter().map(ToString::to_string).collect()
+}
+
+pub fn checklist_data(project: &Project, vars: &Variables) -> Json {
+    let vocab = &project.vocab;
+    let runbooks: Vec<Json> = project
+        .runbooks
+        .iter()
+        .map(|rb| {
+            let urls = revision_urls(rb);
+            let revisions: Vec<Json> = rb
+                .revisions
+                .iter()
+                .zip(urls)
+                .map(|(r, url)| {
+                    let sections: Vec<Json> = r
+                        .sections
+                        .iter()
+                        .map(|s| {
+                            let steps: Vec<Json> = s
+                                .steps
+                                .iter()
+                                .map(|st| {
+                                    json!({
+                                        "id": st.id,
+                                        "title": st.title,
+                                        "kind": st.kind.name(),
+                                        "role": st.role.as_ref().map(|id| json!({
+                                            "id": id,
+                                            "title": vocab.roles.get(id).map_or(id.as_str(), |r| r.title.as_str()),
+                                        })),
+                                        "when": conditions_json(&st.when),
+                                        "origin": st.origin,
+                                        "body": vars.tokenized_html(&st.body),
+                                        "vars": used_vars(&st.body, vars),
+                                        "estimate": st.estimate.map(timing_json),
+                                        "wait": st.wait.as_ref().map(|w| json!({ "time": timing_json(w.time), "note": w.note })),
+                                        "expires": st.expires.as_ref().map(|x| json!({ "time": timing_json(x.time), "note": x.note })),
+                                    })
+                                })
+                                .collect();
+                            json!({
+                                "id": s.id,
+                                "title": s.title,
+                                "intro": s.intro.as_ref().map(|i| vars.tokenized_html(i)),
+                                "when": conditions_json(&s.when),
+                                "steps": steps,
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "url": url,
+                        "date": r.date,
+                        "since": r.range.since.as_ref().map(version_json),
+                        "before": r.range.before.as_ref().map(version_json),
+                        "versions": r.range.to_string(),
+                        "sources": r.sources,
+                        "sections": sections,
+                    })
+                })
+                .collect();
+            json!({
+                "id": rb.id,
+                "title": rb.title,
+                "summary": rb.summary,
+                "url": runbook_url(&rb.id),
+                "when": rb.when.as_ref().map(|c| expr_json(&c.expr)),
+                "coverage": rb.coverage(),
+                "min_since": rb.revisions.iter().filter_map(|r| r.range.since.as_ref()).min().map(ToString::to_string),
+                "revisions": revisions,
+            })
+        })
+        .collect();
+    let lookups: serde_json::Map<String, Json> = vocab
+        .lookups
+        .values()
+        .map(|l| (l.id.clone(), json!({ "fact": l.fact, "values": l.values })))
+        .collect();
+    json!({
+        "version_fact": VERSION_FACT,
+        "facts": vocab.facts.values().map(fact_json).collect::<Vec<_>>(),
+        "lookups": lookups,
+        "variables": vars.names.iter().map(|(name, text)| json!({ "name": name, "unknown": text })).collect::<Vec<_>>(),
+        "versions": known_versions(project),
+        "runbooks": runbooks,
+    })
+}
+
+/// Indexes of the variables a text uses, for the "not given" note.
+fn used_vars(text: &str, vars: &Variables) -> Vec<usize> {
+    let Ok(names) = crate::runbook::load::body_variables(text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<usize> = vars
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| names.contains(n))
+        .map(|(i, _)| i)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Search: facts become pagefind filters. A step carries, for each enum or bool fact, the
+// values for which its condition (with its runbook's and section's) can still hold.
+
+pub fn filter_facts(vocab: &Vocabulary) -> Vec<&Fact> {
+    vocab
+        .facts
+        .values()
+        .filter(|f| f.domain().is_some())
+        .collect()
+}
+
+pub fn filters_for(expr: &Expr, vocab: &Vocabulary) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for fact in filter_facts(vocab) {
+        let values: Vec<String> = fact
+            .domain()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| {
+                let mut known = FactValues::new();
+                known.insert(fact.id.clone(), v.clone());
+                expr.eval(&known) != Tri::False
+            })
+            .map(|v| Fact::key_of(&v))
+            .collect();
+        out.insert(fact.id.clone(), values);
+    }
+    out
+}
+
+/// Every value of every filter fact: for pages that apply to everyone.
+pub fn all_filters(vocab: &Vocabulary) -> BTreeMap<String, Vec<String>> {
+    filters_for(&Expr::Const(true), vocab)
+}
+
+pub struct SearchRecord {
+    pub url: String,
+    pub title: String,
+    pub content: String,
+    pub meta: BTreeMap<String, String>,
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// A record per runbook and per step of its current revision.
+pub fn search_records(project: &Project, vars: &Variables) -> Vec<SearchRecord> {
+    let vocab = &project.vocab;
+    let mut out = Vec::new();
+    for rb in &project.runbooks {
+        let rb_when = rb
+            .when
+            .as_ref()
+            .map_or(Expr::Const(true), |c| c.expr.clone());
+        let url = runbook_url(&rb.id);
+        let mut meta = BTreeMap::new();
+        meta.insert("title".to_string(), rb.title.clone());
+        meta.insert("kind".to_string(), "runbook".to_string());
+        out.push(SearchRecord {
+            url: url.clone(),
+            title: rb.title.clone(),
+            content: format!("{}. {} {}", rb.title, rb.summary, rb.audience),
+            meta,
+            filters: filters_for(&rb_when, vocab),
+        });
+        let Some(rev) = rb.current() else { continue };
+        for (section, step) in rev.steps() {
+            let mut all = vec![rb_when.clone()];
+            all.extend(section.when.iter().map(|c| c.expr.clone()));
+            all.extend(step.when.iter().map(|c| c.expr.clone()));
+            let full = Expr::and(all);
+            let body =
+                super::markdown::plain_text(&vars.static_html(&vars.tokenized_html(&step.body)));
+            let role = step
+                .role
+                .as_ref()
+                .and_then(|r| vocab.roles.get(r))
+                .map(|r| r.title.clone())
+                .unwrap_or_default();
+            let mut meta = BTreeMap::new();
+            meta.insert("title".to_string(), step.title.clone());
+            meta.insert("runbook".to_string(), rb.title.clone());
+            meta.insert("section".to_string(), section.title.clone());
+            meta.insert("kind".to_string(), "step".to_string());
+            if !role.is_empty() {
+                meta.insert("role".to_string(), role.clone());
+            }
+            out.push(SearchRecord {
+                url: format!("{url}#{}", step.id),
+                title: step.title.clone(),
+                content: format!("{}. {} {}", step.title, body, role),
+                meta,
+                filters: filters_for(&full, vocab),
+            });
+        }
+    }
+    out
+}
