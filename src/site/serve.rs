@@ -1,7 +1,7 @@
 //! `runbook serve`: the built site on 127.0.0.1, rebuilt when its sources change.
 
+use std::convert::Infallible;
 use std::fs;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -9,8 +9,14 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use notify::{RecursiveMode, Watcher};
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
@@ -43,35 +49,49 @@ pub fn serve(
     let Ok(first) = first else {
         return Ok(());
     };
-    let dest = first.dest.clone();
-    let server = Server::http(("127.0.0.1", opts.port)).map_err(|e| {
-        Diagnostic::error(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))
+    let dest = Arc::new(first.dest.clone());
+    let fail = |what: &str, e: std::io::Error| -> Diagnostics {
+        Diagnostic::error(format!("{what}: {e}"))
             .help("choose another port with --port, or --port 0 for any free one")
-    })?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], opts.port)));
+            .into()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| fail("cannot start the server", e))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", opts.port)))
+        .map_err(|e| fail(&format!("cannot listen on 127.0.0.1:{}", opts.port), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| fail("cannot listen", e))?;
     report(Event::Listening(addr, &dest));
 
-    let server = Arc::new(server);
-    let dest = Arc::new(dest);
     thread::scope(|scope| {
-        // A few workers, so a slow client does not hold up the others.
-        for _ in 0..4 {
-            let server = Arc::clone(&server);
-            let dest = Arc::clone(&dest);
-            scope.spawn(move || {
-                while let Ok(request) = server.recv() {
-                    respond(request, &dest);
-                }
-            });
-        }
         if opts.watch {
-            watch_and_rebuild(root, opts, first.watch.clone(), &dest, report);
+            let dest = Arc::clone(&dest);
+            let paths = first.watch.clone();
+            scope.spawn(move || watch_and_rebuild(root, opts, paths, &dest, report));
         }
-    });
-    Ok(())
+        runtime.block_on(async {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let dest = Arc::clone(&dest);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let dest = Arc::clone(&dest);
+                        async move { Ok::<_, Infallible>(respond(&req, &dest)) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        })
+    })
 }
 
 fn watch_and_rebuild(
@@ -149,10 +169,6 @@ fn watch_and_rebuild(
     }
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
 /// The file for a request path, or `None` when there is none (or the path is not allowed).
 pub fn resolve(dest: &Path, url_path: &str) -> Option<PathBuf> {
     let path = url_path.split(['?', '#']).next().unwrap_or("");
@@ -171,53 +187,54 @@ pub fn resolve(dest: &Path, url_path: &str) -> Option<PathBuf> {
     full.is_file().then_some(full)
 }
 
-fn respond(request: Request, dest: &Path) {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        let _ = request.respond(Response::empty(StatusCode(405)));
-        return;
-    }
-    let url = request.url().to_string();
-    // A folder without its trailing slash: redirect, so relative links resolve.
-    let path_only = url.split(['?', '#']).next().unwrap_or("");
-    if !path_only.ends_with('/') {
-        let decoded = percent_decode(path_only);
-        if dest.join(decoded.trim_start_matches('/')).is_dir() && !decoded.contains("..") {
-            let mut r = Response::empty(StatusCode(301));
-            if let Some(h) = header("Location", &format!("{path_only}/")) {
-                r.add_header(h);
-            }
-            let _ = request.respond(r);
-            return;
-        }
-    }
-    let (status, file) = match resolve(dest, &url) {
-        Some(f) => (200, f),
-        None => (404, dest.join("404.html")),
+fn respond(request: &Request<Incoming>, dest: &Path) -> Response<Full<Bytes>> {
+    let plain = |status: StatusCode, text: &'static str| {
+        let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+        *r.status_mut() = status;
+        r
     };
-    let body = match fs::File::open(&file).and_then(|mut f| {
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).map(|_| buf)
-    }) {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+    }
+    let path = request.uri().path();
+    // A folder without its trailing slash: redirect, so that relative links resolve.
+    if !path.ends_with('/') && resolve(dest, &format!("{path}/")).is_some() {
+        let mut r = plain(StatusCode::MOVED_PERMANENTLY, "");
+        if let Ok(v) = HeaderValue::from_str(&format!("{path}/")) {
+            r.headers_mut().insert(LOCATION, v);
+        }
+        return r;
+    }
+    let (status, file) = match resolve(dest, path) {
+        Some(f) => (StatusCode::OK, f),
+        None => (StatusCode::NOT_FOUND, dest.join("404.html")),
+    };
+    let body = match fs::read(&file) {
         Ok(b) => b,
-        Err(_) => b"Not found".to_vec(),
+        Err(_) => return plain(StatusCode::NOT_FOUND, "Not found"),
     };
     let mime = mime_guess::from_path(&file).first_or_octet_stream();
     let mut content_type = mime.essence_str().to_string();
     if mime.type_() == mime_guess::mime::TEXT || content_type == "application/javascript" {
         content_type.push_str("; charset=utf-8");
     }
-    let mut response = Response::from_data(body).with_status_code(StatusCode(status));
-    for h in [
-        header("Content-Type", &content_type),
-        header("Cache-Control", "no-cache"),
-        header("X-Content-Type-Options", "nosniff"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        response.add_header(h);
+    let body = if *request.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        Bytes::from(body)
+    };
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    let headers = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(CONTENT_TYPE, v);
     }
-    let _ = request.respond(response);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
 }
 
 #[cfg(test)]

@@ -382,6 +382,141 @@
     return Object.keys(o).sort(cmpStr);
   }
 
+  function atomsOf(e, out) {
+    out = out || [];
+    if (isConst(e)) return out;
+    if (e.atom) out.push(e.atom);
+    else if (e.not !== undefined) atomsOf(e.not, out);
+    else (e.and || e.or).forEach(function (x) {
+      atomsOf(x, out);
+    });
+    return out;
+  }
+
+  function literals(atoms) {
+    var out = [];
+    atoms.forEach(function (a) {
+      if (a.test["in"]) Array.prototype.push.apply(out, a.test["in"]);
+      else if (!a.test.is_true) out.push(a.test.value);
+    });
+    return out;
+  }
+
+  var ZERO = { major: "0", minor: "0", patch: "0", pre: "", build: "" };
+
+  // Candidate::satisfies: an exact value, a string no condition names, or a version just
+  // below, at or just above a point.
+  function satisfies(c, atom) {
+    var t = atom.test;
+    if (c.exact) return holds(atom, c.exact);
+    if (c.other) return !t.is_true && !t["in"] && t.op === "!=";
+    var cmp = function (v) {
+      return kindOf(v) === 1 ? cmpVersion(c.point, v.version) || c.side : -1;
+    };
+    if (t.is_true) return false;
+    if (t["in"]) {
+      return t["in"].some(function (v) {
+        return cmp(v) === 0;
+      });
+    }
+    var o = cmp(t.value);
+    switch (t.op) {
+      case "==":
+        return o === 0;
+      case "!=":
+        return o !== 0;
+      case "<":
+        return o < 0;
+      case "<=":
+        return o <= 0;
+      case ">":
+        return o > 0;
+      default:
+        return o >= 0;
+    }
+  }
+
+  function partial(e, decide) {
+    if (isConst(e)) return e;
+    if (e.atom) {
+      var d = decide(e.atom);
+      return d === null ? e : d;
+    }
+    if (e.not !== undefined) {
+      var inner = partial(e.not, decide);
+      return isConst(inner) ? !inner : { not: inner };
+    }
+    var items = (e.and || e.or).map(function (x) {
+      return partial(x, decide);
+    });
+    return fold(items, !!e.and);
+  }
+
+  // Expr::satisfiable over the whole version range: true, false, or null when too many
+  // facts are involved to enumerate.
+  function satisfiable(e, factById) {
+    var facts = sortedKeys(factsOf(e));
+    var all = atomsOf(e);
+    var candidates = [];
+    var total = 1;
+    for (var i = 0; i < facts.length; i++) {
+      var def = factById[facts[i]];
+      if (!def) return null;
+      var atoms = all.filter(function (a) {
+        return a.fact === facts[i];
+      });
+      var values;
+      if (def.type === "enum") {
+        values = def.values.map(function (v) {
+          return { exact: { "enum": v.value } };
+        });
+      } else if (def.type === "bool") {
+        values = [{ exact: { bool: false } }, { exact: { bool: true } }];
+      } else if (def.type === "string") {
+        values = literals(atoms).map(function (v) {
+          return { exact: v };
+        });
+        values.push({ other: true });
+      } else {
+        values = [{ point: ZERO, side: 0 }];
+        literals(atoms).forEach(function (p) {
+          if (kindOf(p) !== 1) return;
+          [-1, 0, 1].forEach(function (side) {
+            values.push({ point: p.version, side: side });
+          });
+        });
+      }
+      total *= Math.max(values.length, 1);
+      if (total > 100000) return null;
+      candidates.push(values);
+    }
+    var index = facts.map(function () {
+      return 0;
+    });
+    var decide = function (atom) {
+      var k = facts.indexOf(atom.fact);
+      if (k < 0 || !candidates[k][index[k]]) return null;
+      return satisfies(candidates[k][index[k]], atom);
+    };
+    for (;;) {
+      if (partial(e, decide) === true) return true;
+      var k = 0;
+      for (;;) {
+        if (k === facts.length) return false;
+        index[k] += 1;
+        if (index[k] < candidates[k].length) break;
+        index[k] = 0;
+        k += 1;
+      }
+    }
+  }
+
+  // checklist.rs `implies`: wherever `a` holds, `b` holds too.
+  function implies(a, b, factById) {
+    if (b === true || eq(a, b)) return true;
+    return satisfiable(and([a, { not: b }]), factById) === false;
+  }
+
   // ---------------------------------------------------------------------------------------
   // Durations (src/duration.rs Display).
 
@@ -502,6 +637,7 @@
     }
 
     var errors = [];
+    var notes = [];
     var runbooks = [];
     var listed = {};
     var timed = [];
@@ -517,6 +653,14 @@
       var revision;
       if (version) {
         revision = revisionFor(rb, version);
+        if (!revision && evaluate(when, known) === UNKNOWN) {
+          // A runbook that may not apply has no procedure for this version: left out with a note.
+          notes.push(
+            rb.title + " is left out: it applies only if " + describe(residual(when, known), factById) +
+              ", and has no revision for version " + versionText(version) + " (it covers " + rb.coverage + ")."
+          );
+          return;
+        }
         if (!revision) {
           var vf = factById[data.version_fact];
           var msg =
@@ -549,9 +693,14 @@
           var full = and([when, sectionWhen, stepWhen]);
           var res = residual(full, known);
           if (step.origin != null) {
-            var key = step.origin + "\u0000" + toSource(res);
-            if (Object.prototype.hasOwnProperty.call(listed, key)) return;
-            listed[key] = sectionNumber + "." + (steps.length + 1);
+            // Listed already wherever an earlier place holds: unconditionally, or under the
+            // same remaining condition, or one this condition implies.
+            var earlier = listed[step.origin] || (listed[step.origin] = []);
+            var covered = earlier.some(function (prev) {
+              return implies(res, prev, factById);
+            });
+            if (covered) return;
+            earlier.push(res);
           }
           var stepNumber = sectionNumber + "." + (steps.length + 1);
           stepsTotal += 1;
@@ -609,7 +758,6 @@
     });
     if (errors.length) return { errors: errors };
 
-    var notes = [];
     if (!version) {
       var vfact = factById[data.version_fact];
       notes.push((vfact ? vfact.name : "The version") + " not given: each runbook is shown at its current revision.");
@@ -631,15 +779,17 @@
       open[f] = true;
     });
     if (!version && revisionsVary) open[data.version_fact] = true;
-    var openIds = sortedKeys(open);
+    var openIds = data.facts
+      .map(function (f) {
+        return f.id;
+      })
+      .filter(function (id) {
+        return open[id];
+      });
     if (openIds.length) {
-      var names = openIds
-        .filter(function (id) {
-          return factById[id];
-        })
-        .map(function (id) {
-          return factById[id].name;
-        });
+      var names = openIds.map(function (id) {
+        return factById[id].name;
+      });
       notes.push("Not given: " + names.join(", ") + ". Steps that depend on them are kept and marked with their condition.");
     }
     return {
@@ -662,6 +812,7 @@
     parseValue: parseValue,
     evaluate: evaluate,
     residual: residual,
+    satisfiable: satisfiable,
     toSource: toSource,
     describe: describe,
     cmpValue: cmpValue,
