@@ -16,5 +16,6 @@ pub mod profile;
 pub mod project;
 pub mod render;
 pub mod runbook;
+pub mod search;
 pub mod site;
 pub mod toml_file;

@@ -1,13 +1,44 @@
 //! `runbook search` and `runbook index`.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runbook::diagnostics::{Diagnostic, Diagnostics};
+use runbook::search::{self, Outcome, Progress, Request};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SearchFormat {
+    Text,
+    Json,
+}
 
 #[derive(clap::Args)]
 pub struct SearchArgs {
-    /// What to look for.
-    pub query: String,
+    /// What to look for: words (all must match), "a phrase", a prefix*.
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Only steps that may apply to this customer profile (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Set or override a fact: fact=value (repeatable).
+    #[arg(long = "set", value_name = "FACT=VALUE")]
+    pub set: Vec<String>,
+    /// Only steps of this runbook (repeatable).
+    #[arg(long = "runbook", value_name = "ID")]
+    pub runbooks: Vec<String>,
+    /// Only steps of this kind: requirement, action, check, note, warning (repeatable).
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SearchFormat,
 }
 
 #[derive(clap::Args)]
@@ -17,10 +48,118 @@ pub struct IndexArgs {
     pub force: bool,
 }
 
-pub fn search(_root: &Path, _color: bool, _args: &SearchArgs) -> Result<(), Diagnostics> {
-    Err(Diagnostic::error("search is not built yet").into())
+/// A progress bar on standard error, shown only on a terminal and only once the work has
+/// taken more than a second.
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    terminal: bool,
+    shown: RefCell<bool>,
 }
 
-pub fn index(_root: &Path, _color: bool, _args: &IndexArgs) -> Result<(), Diagnostics> {
-    Err(Diagnostic::error("index is not built yet").into())
+impl Bar {
+    fn new() -> Bar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} runbooks ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Bar {
+            bar,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            shown: RefCell::new(false),
+        }
+    }
+
+    fn maybe_show(&self) {
+        if self.terminal && !*self.shown.borrow() && self.started.elapsed() > Duration::from_secs(1)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            *self.shown.borrow_mut() = true;
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn stage(&self, message: &str, total: Option<u64>) {
+        self.maybe_show();
+        match total {
+            Some(n) => {
+                self.bar.set_length(n);
+                self.bar.set_position(0);
+            }
+            None => self.bar.set_length(0),
+        }
+        self.bar.set_message(message.to_string());
+    }
+
+    fn advance(&self, units: u64) {
+        self.bar.inc(units);
+        self.maybe_show();
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn notice(&self, message: &str) {
+        self.bar.suspend(|| eprintln!("warning: {message}"));
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostic> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))
+}
+
+pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnostics> {
+    let query = args.query.join(" ");
+    let bar = Bar::new();
+    let results = search::search(
+        root,
+        &Request {
+            query: &query,
+            runbooks: &args.runbooks,
+            kinds: &args.kinds,
+            profile: args.profile.as_deref(),
+            set: &args.set,
+            limit: args.limit,
+        },
+        &bar,
+    )?;
+    bar.finish();
+    let text = match args.format {
+        SearchFormat::Text => search::render_text(&results, color),
+        SearchFormat::Json => {
+            if results.hits.is_empty() {
+                eprintln!("no results");
+            }
+            if let Some(s) = &results.suggestion {
+                eprintln!("did you mean \"{s}\"?");
+            }
+            json(&results.hits)? + "\n"
+        }
+    };
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(())
+}
+
+pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
+    let bar = Bar::new();
+    let summary = search::index(root, args.force, &bar)?;
+    bar.finish();
+    let what = match summary.outcome {
+        Outcome::UpToDate => "search index is up to date".to_string(),
+        Outcome::Refreshed(1) => "search index refreshed (1 runbook file changed)".to_string(),
+        Outcome::Refreshed(n) => format!("search index refreshed ({n} runbook files changed)"),
+        Outcome::Rebuilt => "search index built".to_string(),
+    };
+    println!(
+        "{what}: {} runbooks, {} steps",
+        summary.runbooks, summary.steps
+    );
+    Ok(())
 }

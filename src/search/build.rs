@@ -1,0 +1,417 @@
+//! Building the index: every step of every revision becomes a document. A full build loads and
+//! validates the whole project; a refresh reads only the runbooks that changed (with the facts
+//! and shared files they need) and replaces their documents.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+use crate::condition::Expr;
+use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
+use crate::facts::Vocabulary;
+use crate::project::{self, FACTS_FILE, Project, RUNBOOK_DIR};
+use crate::runbook::load::{Library, RawRunbook, RawShared, Resolver};
+use crate::runbook::{Runbook, validate};
+use crate::toml_file;
+
+use super::Progress;
+use super::manifest::{self, Changes, Entry, Manifest, RunbookEntry, Scan, SharedIndex, Stamp};
+use super::schema::{self, Fields, TYPE_STEP};
+use super::store::{OpenError, Opened, Store};
+use super::text::{hash, markdown_text};
+
+/// Memory for tantivy's indexing threads during a full build, per thread.
+const BUILD_BUDGET_PER_THREAD: usize = 48_000_000;
+/// Memory for a refresh (one thread).
+const REFRESH_BUDGET: usize = 24_000_000;
+
+fn tantivy_error(e: tantivy::TantivyError) -> Diagnostic {
+    Diagnostic::error(format!("cannot write the search index: {e}"))
+}
+
+/// The documents of one runbook: one per step of each revision. Returns how many.
+pub fn add_runbook(
+    writer: &IndexWriter,
+    f: &Fields,
+    rb: &Runbook,
+    vocab: &Vocabulary,
+) -> Result<u64, Diagnostic> {
+    let current = rb.current().map(|r| r as *const _);
+    let revisions: Vec<String> = rb
+        .revisions
+        .iter()
+        .map(|r| {
+            let v = |x: &Option<crate::facts::Version>| {
+                x.as_ref().map(ToString::to_string).unwrap_or_default()
+            };
+            format!(
+                "{}\t{}\t{}",
+                v(&r.range.since),
+                v(&r.range.before),
+                r.date.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let revisions = revisions.join("\n");
+    let runbook_when: Vec<Expr> = rb.when.iter().map(|c| c.expr.clone()).collect();
+    let mut count = 0;
+    for (ri, rev) in rb.revisions.iter().enumerate() {
+        let is_current = current == Some(rev as *const _);
+        for section in &rev.sections {
+            let mut when = runbook_when.clone();
+            when.extend(section.when.iter().map(|c| c.expr.clone()));
+            for step in &section.steps {
+                let mut when = when.clone();
+                when.extend(step.when.iter().map(|c| c.expr.clone()));
+                let condition = Expr::and(when);
+                let mut body = markdown_text(&step.body);
+                for timed in [&step.wait, &step.expires].into_iter().flatten() {
+                    if !body.is_empty() {
+                        body.push('\n');
+                    }
+                    body.push_str(&timed.note);
+                }
+                let mut doc = TantivyDocument::new();
+                doc.add_text(f.doc_type, TYPE_STEP);
+                doc.add_text(f.runbook, &rb.id);
+                doc.add_text(f.runbook_title, &rb.title);
+                doc.add_text(f.section_id, &section.id);
+                doc.add_text(f.section, &section.title);
+                doc.add_text(f.step, &step.id);
+                doc.add_text(f.title, &step.title);
+                doc.add_text(f.body, &body);
+                for text in [&step.title, &section.title, &rb.title, &body] {
+                    doc.add_text(f.words, text);
+                }
+                doc.add_text(f.kind, step.kind.name());
+                if let Some(role) = &step.role {
+                    doc.add_text(f.role, role);
+                    let title = vocab.roles.get(role).map_or(role, |r| &r.title);
+                    doc.add_text(f.role_title, title);
+                }
+                for fact in condition.facts() {
+                    doc.add_text(f.facts, &fact);
+                }
+                if !condition.is_true() {
+                    doc.add_text(f.condition, condition.to_source());
+                }
+                doc.add_u64(f.revision, ri as u64);
+                doc.add_text(f.revisions, &revisions);
+                doc.add_u64(f.current, u64::from(is_current));
+                let shown = format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    step.title,
+                    body,
+                    condition,
+                    step.role.as_deref().unwrap_or("")
+                );
+                doc.add_u64(f.digest, hash(shown.as_bytes()));
+                writer.add_document(doc).map_err(tantivy_error)?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Reads a file for its manifest entry: the stamp taken before reading, the hash of what was
+/// read.
+fn read_entry(root: &Path, path: &str, stamp: Stamp) -> Result<(Entry, String), Diagnostic> {
+    let full = root.join(path);
+    let bytes = fs::read(&full)
+        .map_err(|e| Diagnostic::error(format!("cannot read {path}: {e}")).path(&full))?;
+    let entry = Entry {
+        path: path.to_string(),
+        stamp,
+        hash: hash(&bytes),
+    };
+    Ok((entry, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+fn shared_entries(
+    root: &Path,
+    scan: &Scan,
+) -> Result<(Vec<Entry>, BTreeMap<String, String>), Diagnostic> {
+    let mut entries = Vec::new();
+    let mut texts = BTreeMap::new();
+    for (path, stamp) in &scan.shared {
+        let (entry, text) = read_entry(root, path, *stamp)?;
+        entries.push(entry);
+        texts.insert(path.clone(), text);
+    }
+    Ok((entries, texts))
+}
+
+fn dirs(scan: &Scan) -> Vec<Entry> {
+    scan.dirs
+        .iter()
+        .map(|(path, stamp)| Entry {
+            path: path.clone(),
+            stamp: *stamp,
+            hash: 0,
+        })
+        .collect()
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
+/// Builds a new generation from scratch and makes it current. The caller holds the lock.
+pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostics> {
+    let root = &store.root;
+    // Stamps first, then contents: a file changed while this runs looks changed next time.
+    let scan = manifest::scan(root)?;
+    let (facts_path, facts_stamp) = scan.facts.clone().ok_or_else(|| {
+        Diagnostic::error(format!("no {RUNBOOK_DIR}/{FACTS_FILE}"))
+            .path(root.join(RUNBOOK_DIR).join(FACTS_FILE))
+    })?;
+    let (facts, _) = read_entry(root, &facts_path, facts_stamp)?;
+    let (shared, shared_texts) = shared_entries(root, &scan)?;
+    progress.stage("Reading runbooks", None);
+    let (project, _warnings) = Project::load(root)?;
+
+    let generation = store.new_generation()?;
+    let built = (|| -> Result<Vec<RunbookEntry>, Diagnostics> {
+        let index = Index::create_in_dir(&generation, schema::schema()).map_err(tantivy_error)?;
+        let fields = Fields::of(&index.schema()).ok_or_else(|| Diagnostic::error("bad schema"))?;
+        let threads = threads();
+        let mut writer: IndexWriter = index
+            .writer_with_num_threads(threads, threads * BUILD_BUDGET_PER_THREAD)
+            .map_err(tantivy_error)?;
+        let stamps: HashMap<&str, Stamp> = scan
+            .runbooks
+            .iter()
+            .map(|(p, s)| (p.as_str(), *s))
+            .collect();
+        let deps = SharedIndex::new(&shared_texts);
+        let mut entries = Vec::with_capacity(project.runbooks.len());
+        progress.stage("Indexing", Some(project.runbooks.len() as u64));
+        let vocab = &project.vocab;
+        for rb in &project.runbooks {
+            let path = manifest::rel(root, &rb.file.path);
+            // A file that appeared after the scan has no stamp: 0 makes it checked by content.
+            let stamp = stamps.get(path.as_str()).copied().unwrap_or(Stamp {
+                mtime: 0,
+                size: rb.file.text.len() as u64,
+            });
+            entries.push(RunbookEntry {
+                file: Entry {
+                    path,
+                    stamp,
+                    hash: hash(rb.file.text.as_bytes()),
+                },
+                id: rb.id.clone(),
+                deps: deps.deps(&rb.file.text),
+            });
+            add_runbook(&writer, &fields, rb, vocab)?;
+            progress.advance(1);
+        }
+        progress.stage("Writing the index", None);
+        writer.commit().map_err(tantivy_error)?;
+        writer.wait_merging_threads().map_err(tantivy_error)?;
+        entries.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+        Ok(entries)
+    })();
+    let runbooks = match built {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&generation);
+            return Err(e);
+        }
+    };
+    let manifest = Manifest {
+        stamped: scan.started,
+        dirs: dirs(&scan),
+        facts: Some(facts),
+        shared,
+        runbooks,
+    };
+    store.write_manifest(&generation, &manifest)?;
+    store.publish(&generation)?;
+    store.clean(&generation);
+    progress.finish();
+    store
+        .open()
+        .map_err(|e| match e {
+            OpenError::Missing => Diagnostic::error("the search index vanished while it was built"),
+            OpenError::Damaged(why) => {
+                Diagnostic::error(format!("the search index just built is unusable: {why}"))
+            }
+        })
+        .map_err(Diagnostics::from)
+}
+
+/// Loads the runbooks of some files, with the facts and every shared file, and checks them as
+/// `runbook check` would, except for what involves the other runbooks: their ids and `after`
+/// are checked against the manifest's.
+fn load_some(
+    root: &Path,
+    scan: &Scan,
+    paths: &[&str],
+    others: &HashMap<&str, &str>,
+) -> Result<(Vocabulary, Vec<Runbook>), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let dir = root.join(RUNBOOK_DIR);
+    let facts = project::read(root, &dir.join(FACTS_FILE))?;
+    let vocab = Vocabulary::load(&facts, &mut diags);
+    let mut library = Library::default();
+    for (path, _) in &scan.shared {
+        let file = project::read(root, &root.join(path))?;
+        match toml_file::parse::<RawShared>(&file) {
+            Ok(raw) => library.add(&file, raw, &mut diags),
+            Err(d) => diags.push(d),
+        }
+    }
+    let mut raws = Vec::new();
+    for path in paths {
+        let file = project::read(root, &root.join(path))?;
+        match toml_file::parse::<RawRunbook>(&file) {
+            Ok(raw) => raws.push((file, raw)),
+            Err(d) => diags.push(d),
+        }
+    }
+    let mut resolver = Resolver {
+        vocab: &vocab,
+        library: &library,
+        diags: &mut diags,
+    };
+    let runbooks: Vec<Runbook> = raws
+        .into_iter()
+        .map(|(file, raw)| resolver.runbook(&file, raw))
+        .collect();
+    // `after` may name runbooks that are not loaded here: check those against the manifest.
+    let here: HashSet<&str> = runbooks.iter().map(|r| r.id.as_str()).collect();
+    let mut known: Vec<&str> = others.values().copied().collect();
+    known.extend(here.iter().copied());
+    let mut local = runbooks.clone();
+    for rb in &mut local {
+        rb.after.retain(|(a, _)| here.contains(a.as_str()));
+    }
+    for rb in &runbooks {
+        for (after, span) in &rb.after {
+            if !known.contains(&after.as_str()) {
+                let mut d =
+                    Diagnostic::error(format!("`after` names unknown runbook `{after}`")).at(span);
+                if let Some(close) = did_you_mean(after, known.iter().copied()) {
+                    d = d.help(format!("did you mean \"{close}\"?"));
+                }
+                diags.push(d);
+            }
+        }
+        if let Some(other) = others
+            .iter()
+            .find(|(_, id)| **id == rb.id)
+            .map(|(path, _)| *path)
+        {
+            diags.push(
+                Diagnostic::error(format!("duplicate runbook id `{}`", rb.id))
+                    .at(&rb.id_span)
+                    .label("defined again here")
+                    .note(format!("also defined in {other}")),
+            );
+        }
+    }
+    validate::validate(&local, &vocab, &mut diags);
+    if diags.has_errors() {
+        return Err(diags.sorted());
+    }
+    Ok((vocab, runbooks))
+}
+
+/// Re-indexes the runbooks that changed, in the current generation. The caller holds the lock.
+pub fn incremental(
+    store: &Store,
+    opened: Opened,
+    old: &Manifest,
+    scan: &Scan,
+    changes: &Changes,
+    progress: &dyn Progress,
+) -> Result<Opened, Diagnostics> {
+    let root = &store.root;
+    let gone: HashSet<&str> = changes
+        .reindex
+        .iter()
+        .chain(&changes.removed)
+        .map(String::as_str)
+        .collect();
+    let others: HashMap<&str, &str> = old
+        .runbooks
+        .iter()
+        .filter(|r| !gone.contains(r.file.path.as_str()))
+        .map(|r| (r.file.path.as_str(), r.id.as_str()))
+        .collect();
+    let stamps: HashMap<&str, Stamp> = scan
+        .runbooks
+        .iter()
+        .map(|(p, s)| (p.as_str(), *s))
+        .collect();
+    let paths: Vec<&str> = changes.reindex.iter().map(String::as_str).collect();
+    // Contents are hashed as read now; stamps come from the scan, taken before.
+    let (shared, shared_texts) = shared_entries(root, scan)?;
+    progress.stage("Reading changed runbooks", None);
+    let (vocab, runbooks) = load_some(root, scan, &paths, &others)?;
+
+    let fields = opened.fields;
+    let mut writer: IndexWriter = opened
+        .index
+        .writer_with_num_threads(1, REFRESH_BUDGET)
+        .map_err(tantivy_error)?;
+    for r in &old.runbooks {
+        if gone.contains(r.file.path.as_str()) {
+            writer.delete_term(Term::from_field_text(fields.runbook, &r.id));
+        }
+    }
+    let deps = SharedIndex::new(&shared_texts);
+    let mut entries: Vec<RunbookEntry> = old
+        .runbooks
+        .iter()
+        .filter(|r| !gone.contains(r.file.path.as_str()))
+        .cloned()
+        .collect();
+    progress.stage("Indexing", Some(runbooks.len() as u64));
+    for rb in &runbooks {
+        writer.delete_term(Term::from_field_text(fields.runbook, &rb.id));
+        let path = manifest::rel(root, &rb.file.path);
+        let stamp = stamps.get(path.as_str()).copied().unwrap_or(Stamp {
+            mtime: 0,
+            size: rb.file.text.len() as u64,
+        });
+        entries.push(RunbookEntry {
+            file: Entry {
+                path,
+                stamp,
+                hash: hash(rb.file.text.as_bytes()),
+            },
+            id: rb.id.clone(),
+            deps: deps.deps(&rb.file.text),
+        });
+        add_runbook(&writer, &fields, rb, &vocab)?;
+        progress.advance(1);
+    }
+    writer.commit().map_err(tantivy_error)?;
+    writer.wait_merging_threads().map_err(tantivy_error)?;
+    entries.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    let manifest = Manifest {
+        stamped: scan.started,
+        dirs: dirs(scan),
+        facts: old.facts.clone(),
+        shared,
+        runbooks: entries,
+    };
+    store.write_manifest(&opened.generation, &manifest)?;
+    progress.finish();
+    let generation = opened.generation.clone();
+    drop(opened);
+    store
+        .open()
+        .map_err(|e| {
+            Diagnostic::error(format!(
+                "the search index in {} is unusable after a refresh: {e:?}",
+                generation.display()
+            ))
+        })
+        .map_err(Diagnostics::from)
+}

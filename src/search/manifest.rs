@@ -1,0 +1,759 @@
+//! The index's manifest: every source file it was built from, with its modification time, size
+//! and content hash, so that a search can tell whether the index is up to date by looking at
+//! the files' metadata alone, and a refresh re-indexes only the runbooks that changed.
+//!
+//! Stored beside the index as a small line-based text file (read on every search, so it has to
+//! be quick to parse):
+//!
+//! ```text
+//! runbook-search-index 1 tantivy-0.27
+//! stamped 1700000000000000000
+//! dir runbooks <TAB> mtime-ns <TAB> size <TAB> 0
+//! facts runbooks/facts.toml <TAB> mtime-ns <TAB> size <TAB> hash
+//! shared runbooks/shared/mfa.toml <TAB> mtime-ns <TAB> size <TAB> hash
+//! runbook runbooks/install.toml <TAB> mtime-ns <TAB> size <TAB> hash <TAB> id <TAB> deps
+//! ```
+//!
+//! `deps` are the shared files the runbook includes from, as paths separated by `|`. The
+//! folders' stamps tell, without listing them, that no file was added, removed or renamed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::diagnostics::Diagnostic;
+use crate::project::{FACTS_FILE, RUNBOOK_DIR, SHARED_DIR};
+
+use super::text::hash;
+
+/// Bumped whenever the schema, the document contents or this file's format change: an index
+/// of another format is rebuilt.
+pub const FORMAT: u32 = 1;
+const MAGIC: &str = "runbook-search-index";
+const ENGINE: &str = "tantivy-0.27";
+/// A file modified less than this before its stamp was taken may change again without its
+/// modification time changing (coarse file system clocks): its content is checked too.
+const RACY_NS: i128 = 2_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Nanoseconds since the Unix epoch; 0 when unknown (always checked by content).
+    pub mtime: i128,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Relative to the project root, with `/` separators.
+    pub path: String,
+    pub stamp: Stamp,
+    pub hash: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookEntry {
+    pub file: Entry,
+    pub id: String,
+    /// The shared files (paths) whose sections or steps it includes.
+    pub deps: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manifest {
+    /// When the stamps were taken, in nanoseconds since the Unix epoch.
+    pub stamped: i128,
+    /// The folders, whose modification time changes when a file is added, removed or renamed.
+    pub dirs: Vec<Entry>,
+    pub facts: Option<Entry>,
+    pub shared: Vec<Entry>,
+    pub runbooks: Vec<RunbookEntry>,
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\t' => out.push_str("%09"),
+            '\n' => out.push_str("%0A"),
+            '\r' => out.push_str("%0D"),
+            '|' => out.push_str("%7C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    s.replace("%09", "\t")
+        .replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%7C", "|")
+        .replace("%25", "%")
+}
+
+impl Manifest {
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{MAGIC} {FORMAT} {ENGINE}\nstamped {}\n", self.stamped);
+        let line = |out: &mut String, kind: &str, e: &Entry| {
+            out.push_str(&format!(
+                "{kind} {}\t{}\t{}\t{:016x}",
+                escape(&e.path),
+                e.stamp.mtime,
+                e.stamp.size,
+                e.hash
+            ));
+        };
+        for d in &self.dirs {
+            line(&mut out, "dir", d);
+            out.push('\n');
+        }
+        if let Some(f) = &self.facts {
+            line(&mut out, "facts", f);
+            out.push('\n');
+        }
+        for s in &self.shared {
+            line(&mut out, "shared", s);
+            out.push('\n');
+        }
+        for r in &self.runbooks {
+            line(&mut out, "runbook", &r.file);
+            let deps: Vec<String> = r.deps.iter().map(|d| escape(d)).collect();
+            out.push_str(&format!("\t{}\t{}\n", escape(&r.id), deps.join("|")));
+        }
+        out
+    }
+
+    /// Checks the first line: a manifest of this format, written for this index format.
+    pub fn check_header(text: &str) -> Result<(), String> {
+        let header = text.lines().next().unwrap_or("");
+        let mut parts = header.split(' ');
+        if parts.next() != Some(MAGIC) {
+            return Err("its manifest is unreadable".into());
+        }
+        if parts.next() != Some(&FORMAT.to_string()) || parts.next() != Some(ENGINE) {
+            return Err("it was built by another version of runbook".into());
+        }
+        Ok(())
+    }
+
+    /// Parses a manifest; the error says why it cannot be used.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        Self::check_header(text)?;
+        let mut lines = text.lines();
+        lines.next();
+        let bad = |n: usize| format!("its manifest is damaged (line {})", n + 2);
+        let mut m = Manifest::default();
+        for (n, line) in lines.enumerate() {
+            let (kind, rest) = line.split_once(' ').ok_or_else(|| bad(n))?;
+            match kind {
+                "stamped" => m.stamped = rest.parse().map_err(|_| bad(n))?,
+                "dir" | "facts" | "shared" | "runbook" => {
+                    let mut cols = rest.split('\t');
+                    let mut col = || cols.next().ok_or_else(|| bad(n));
+                    let entry = Entry {
+                        path: unescape(col()?),
+                        stamp: Stamp {
+                            mtime: col()?.parse().map_err(|_| bad(n))?,
+                            size: col()?.parse().map_err(|_| bad(n))?,
+                        },
+                        hash: u64::from_str_radix(col()?, 16).map_err(|_| bad(n))?,
+                    };
+                    match kind {
+                        "dir" => m.dirs.push(entry),
+                        "facts" => m.facts = Some(entry),
+                        "shared" => m.shared.push(entry),
+                        _ => {
+                            let id = unescape(col()?);
+                            let deps = col()?;
+                            let deps = if deps.is_empty() {
+                                Vec::new()
+                            } else {
+                                deps.split('|').map(unescape).collect()
+                            };
+                            m.runbooks.push(RunbookEntry {
+                                file: entry,
+                                id,
+                                deps,
+                            });
+                        }
+                    }
+                }
+                _ => return Err(bad(n)),
+            }
+        }
+        if m.facts.is_none() {
+            return Err("its manifest is incomplete".into());
+        }
+        if !m.runbooks.is_sorted_by(|a, b| a.file.path <= b.file.path) {
+            m.runbooks.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+        }
+        Ok(m)
+    }
+
+    fn racy(&self, e: &Entry) -> bool {
+        e.stamp.mtime == 0 || e.stamp.mtime + RACY_NS > self.stamped
+    }
+}
+
+/// The source files of a project as they are now.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// When the scan started, in nanoseconds since the Unix epoch.
+    pub started: i128,
+    pub dirs: Vec<(String, Stamp)>,
+    pub facts: Option<(String, Stamp)>,
+    pub shared: Vec<(String, Stamp)>,
+    pub runbooks: Vec<(String, Stamp)>,
+}
+
+pub fn now_ns() -> i128 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
+}
+
+pub fn stamp_of(meta: &fs::Metadata) -> Stamp {
+    let mtime = match meta.modified() {
+        Ok(t) => match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_nanos() as i128,
+            Err(e) => -(e.duration().as_nanos() as i128),
+        },
+        Err(_) => 0,
+    };
+    Stamp {
+        mtime,
+        size: meta.len(),
+    }
+}
+
+/// A path relative to the root, with `/` separators, as the manifest keeps it.
+pub fn rel(root: &Path, path: &Path) -> String {
+    let p = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = p
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// Lists the source files the way `Project::load` finds them: `runbooks/facts.toml`, the
+/// `.toml` files directly in `runbooks/shared/`, and every other `.toml` file under
+/// `runbooks/` (symbolic links not followed). Only metadata is read: names and types come with
+/// the directory listing, then each file is looked up relative to its folder, on two threads
+/// when there are many.
+pub fn scan(root: &Path) -> Result<Scan, Diagnostic> {
+    let started = now_ns();
+    let dir = root.join(RUNBOOK_DIR);
+    if !dir.is_dir() {
+        return Err(
+            Diagnostic::error(format!("no `{RUNBOOK_DIR}` folder in {}", root.display()))
+                .path(root)
+                .help("run runbook in a project root, or point at one with -C DIR"),
+        );
+    }
+    let mut found = Vec::new();
+    let mut dirs = Vec::new();
+    let meta = fs::metadata(&dir)
+        .map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(&dir))?;
+    dirs.push((RUNBOOK_DIR.to_string(), stamp_of(&meta)));
+    list(&dir, &format!("{RUNBOOK_DIR}/"), &mut found, &mut dirs)?;
+    let stamps = stat_all(&found)?;
+    let facts_path = format!("{RUNBOOK_DIR}/{FACTS_FILE}");
+    let shared_prefix = format!("{RUNBOOK_DIR}/{SHARED_DIR}/");
+    dirs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut scan = Scan {
+        started,
+        dirs,
+        ..Scan::default()
+    };
+    for ((path, _), stamp) in found.into_iter().zip(stamps) {
+        if path == facts_path {
+            scan.facts = Some((path, stamp));
+        } else if path
+            .strip_prefix(&shared_prefix)
+            .is_some_and(|name| !name.contains('/'))
+        {
+            scan.shared.push((path, stamp));
+        } else {
+            scan.runbooks.push((path, stamp));
+        }
+    }
+    scan.shared.sort_by(|a, b| a.0.cmp(&b.0));
+    scan.runbooks.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(scan)
+}
+
+fn list(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, fs::DirEntry)>,
+    dirs: &mut Vec<(String, Stamp)>,
+) -> Result<(), Diagnostic> {
+    let fail = |e: std::io::Error| {
+        Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(dir)
+    };
+    for entry in fs::read_dir(dir).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
+        let kind = entry.file_type().map_err(fail)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if kind.is_dir() {
+            let meta = entry.metadata().map_err(fail)?;
+            dirs.push((format!("{prefix}{name}"), stamp_of(&meta)));
+            list(&entry.path(), &format!("{prefix}{name}/"), out, dirs)?;
+        } else if kind.is_file() && name.ends_with(".toml") && name.len() > ".toml".len() {
+            out.push((format!("{prefix}{name}"), entry));
+        }
+    }
+    Ok(())
+}
+
+fn stat_all(found: &[(String, fs::DirEntry)]) -> Result<Vec<Stamp>, Diagnostic> {
+    let stat = |items: &[(String, fs::DirEntry)]| -> Result<Vec<Stamp>, Diagnostic> {
+        items
+            .iter()
+            .map(|(path, entry)| {
+                entry.metadata().map(|m| stamp_of(&m)).map_err(|e| {
+                    Diagnostic::error(format!("cannot read {path}: {e}")).path(entry.path())
+                })
+            })
+            .collect()
+    };
+    if found.len() < 2000 {
+        return stat(found);
+    }
+    let (a, b) = found.split_at(found.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| stat(b));
+        let mut first = stat(a)?;
+        let second = other
+            .join()
+            .unwrap_or_else(|_| Err(Diagnostic::error("cannot read the runbooks folder")))?;
+        first.extend(second);
+        Ok(first)
+    })
+}
+
+/// What changed since the index was built.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Runbook files to read and index again (added, changed, or including a changed shared
+    /// file), relative paths.
+    pub reindex: BTreeSet<String>,
+    /// Runbook files that are gone.
+    pub removed: BTreeSet<String>,
+    /// Whether the shared files changed at all (then they are all read again).
+    pub shared: bool,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.reindex.is_empty() && self.removed.is_empty() && !self.shared
+    }
+}
+
+#[derive(Debug)]
+pub enum Status {
+    /// Up to date. `restamped` is a manifest with fresher stamps worth saving (files touched
+    /// without a change, or no longer recently modified), when there is one.
+    Fresh {
+        restamped: Option<Manifest>,
+    },
+    Stale(Changes),
+    /// Everything must be indexed again (the facts changed).
+    Rebuild,
+}
+
+enum Slot {
+    Dirs,
+    Facts,
+    Shared(usize),
+    Runbook(usize),
+}
+
+/// Compares the files as they are with the manifest, reading a file only when its metadata
+/// changed or it was modified just before the index was stamped.
+pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
+    // Entries whose content was found unchanged, to stamp afresh.
+    let mut touched: Vec<(Slot, Stamp)> = Vec::new();
+    // Whether a file's content is what the entry says, reading it only if needed.
+    let same = |e: &Entry, now: Stamp| -> (bool, bool) {
+        if now == e.stamp && !m.racy(e) {
+            return (true, false);
+        }
+        match fs::read(root.join(&e.path)) {
+            Ok(bytes) => (hash(&bytes) == e.hash, true),
+            Err(_) => (false, true),
+        }
+    };
+    let racy_after = |e: &Entry| e.stamp.mtime == 0 || e.stamp.mtime + RACY_NS > scan.started;
+
+    let Some((facts_path, facts_now)) = &scan.facts else {
+        return Status::Rebuild;
+    };
+    let Some(facts) = &m.facts else {
+        return Status::Rebuild;
+    };
+    if &facts.path != facts_path {
+        return Status::Rebuild;
+    }
+    match same(facts, *facts_now) {
+        (false, _) => return Status::Rebuild,
+        (true, read) => {
+            if read && (facts.stamp != *facts_now || !racy_after(facts)) {
+                touched.push((Slot::Facts, *facts_now));
+            }
+        }
+    }
+
+    // Folders only tell whether to list them: a new stamp is just worth saving.
+    let dirs_moved = scan.dirs.len() != m.dirs.len()
+        || scan
+            .dirs
+            .iter()
+            .zip(&m.dirs)
+            .any(|((p, s), d)| *p != d.path || *s != d.stamp)
+        || m.dirs.iter().any(|d| m.racy(d) && !racy_after(d));
+    if dirs_moved {
+        touched.push((Slot::Dirs, Stamp { mtime: 0, size: 0 }));
+    }
+
+    let mut changes = Changes::default();
+    let mut changed_shared: HashSet<&str> = HashSet::new();
+    let known: HashMap<&str, usize> = m
+        .shared
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.path.as_str(), i))
+        .collect();
+    let now_shared: HashSet<&str> = scan.shared.iter().map(|(p, _)| p.as_str()).collect();
+    for (path, now) in &scan.shared {
+        match known.get(path.as_str()) {
+            None => changes.shared = true,
+            Some(&i) => match same(&m.shared[i], *now) {
+                (false, _) => {
+                    changes.shared = true;
+                    changed_shared.insert(path);
+                }
+                (true, read) => {
+                    if read && (m.shared[i].stamp != *now || !racy_after(&m.shared[i])) {
+                        touched.push((Slot::Shared(i), *now));
+                    }
+                }
+            },
+        }
+    }
+    for e in &m.shared {
+        if !now_shared.contains(e.path.as_str()) {
+            changes.shared = true;
+            changed_shared.insert(&e.path);
+        }
+    }
+
+    // Both lists are sorted by path.
+    let find = |path: &str| {
+        m.runbooks
+            .binary_search_by(|r| r.file.path.as_str().cmp(path))
+            .ok()
+    };
+    for (path, now) in &scan.runbooks {
+        match find(path) {
+            None => {
+                changes.reindex.insert(path.clone());
+            }
+            Some(i) => {
+                let r = &m.runbooks[i];
+                if !changed_shared.is_empty()
+                    && r.deps.iter().any(|d| changed_shared.contains(d.as_str()))
+                {
+                    changes.reindex.insert(path.clone());
+                    continue;
+                }
+                match same(&r.file, *now) {
+                    (false, _) => {
+                        changes.reindex.insert(path.clone());
+                    }
+                    (true, read) => {
+                        if read && (r.file.stamp != *now || !racy_after(&r.file)) {
+                            touched.push((Slot::Runbook(i), *now));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if scan.runbooks.len() != m.runbooks.len() || !changes.reindex.is_empty() {
+        for r in &m.runbooks {
+            let path = r.file.path.as_str();
+            if scan
+                .runbooks
+                .binary_search_by(|(p, _)| p.as_str().cmp(path))
+                .is_err()
+            {
+                changes.removed.insert(r.file.path.clone());
+            }
+        }
+    }
+    if changes.is_empty() {
+        let restamped = (!touched.is_empty()).then(|| {
+            let mut r = m.clone();
+            r.stamped = scan.started;
+            for (slot, stamp) in touched {
+                match slot {
+                    Slot::Dirs => {
+                        r.dirs = scan
+                            .dirs
+                            .iter()
+                            .map(|(path, stamp)| Entry {
+                                path: path.clone(),
+                                stamp: *stamp,
+                                hash: 0,
+                            })
+                            .collect();
+                    }
+                    Slot::Facts => {
+                        if let Some(f) = &mut r.facts {
+                            f.stamp = stamp;
+                        }
+                    }
+                    Slot::Shared(i) => r.shared[i].stamp = stamp,
+                    Slot::Runbook(i) => r.runbooks[i].file.stamp = stamp,
+                }
+            }
+            r
+        });
+        Status::Fresh { restamped }
+    } else {
+        Status::Stale(changes)
+    }
+}
+
+/// Whether nothing changed, decided as cheaply as possible, from the manifest's text: every
+/// folder and file it lists has the modification time and size recorded, and none had been
+/// modified just before the stamps were taken. `false` means "look closer" (`check`).
+pub fn quick_fresh(root: &Path, text: &str) -> bool {
+    let mut lines = text.lines();
+    lines.next();
+    let Some(stamped) = lines
+        .next()
+        .and_then(|l| l.strip_prefix("stamped "))
+        .and_then(|v| v.parse::<i128>().ok())
+    else {
+        return false;
+    };
+    let mut items: Vec<(bool, String, Stamp)> = Vec::with_capacity(text.len() / 80);
+    for line in lines {
+        let Some((kind, rest)) = line.split_once(' ') else {
+            return false;
+        };
+        let mut cols = rest.split('\t');
+        let (Some(path), Some(mtime), Some(size)) = (cols.next(), cols.next(), cols.next()) else {
+            return false;
+        };
+        let (Ok(mtime), Ok(size)) = (mtime.parse::<i128>(), size.parse::<u64>()) else {
+            return false;
+        };
+        if mtime == 0 || mtime + RACY_NS > stamped {
+            return false;
+        }
+        items.push((kind == "dir", unescape(path), Stamp { mtime, size }));
+    }
+    let same = |items: &[(bool, String, Stamp)]| {
+        items.iter().all(|(dir, path, stamp)| {
+            let full = root.join(path);
+            let meta = if *dir {
+                fs::metadata(full)
+            } else {
+                fs::symlink_metadata(full)
+            };
+            meta.is_ok_and(|m| stamp_of(&m) == *stamp)
+        })
+    };
+    if items.len() < 2000 {
+        return same(&items);
+    }
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| same(b));
+        same(a) && other.join().unwrap_or(false)
+    })
+}
+
+/// The values of `key = "..."` (or `'...'`) assignments in TOML text, wherever they stand
+/// (tables, inline tables). It may find more than the TOML parser would (text inside a
+/// multi-line string), never less: used to over-approximate what a file includes or defines.
+pub fn assigned<'t>(text: &'t str, key: &str) -> Vec<&'t str> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(key) {
+        let start = from + i;
+        from = start + key.len();
+        // The key must stand alone: not part of a longer word.
+        let before = start
+            .checked_sub(1)
+            .map(|j| bytes[j])
+            .filter(|b| *b != b'"' && *b != b'\'');
+        if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            continue;
+        }
+        let mut j = from;
+        if j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'') {
+            j += 1;
+        }
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
+            j += 1;
+        }
+        if j >= bytes.len() || bytes[j] != b'=' {
+            continue;
+        }
+        j += 1;
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
+            j += 1;
+        }
+        let Some(&quote) = bytes.get(j) else { break };
+        if quote != b'"' && quote != b'\'' {
+            continue;
+        }
+        let value_start = j + 1;
+        if let Some(len) = text[value_start..].find(quote as char) {
+            out.push(&text[value_start..value_start + len]);
+        }
+    }
+    out
+}
+
+/// The shared files each runbook depends on: those defining an id it includes, directly or
+/// through other shared sections and steps.
+pub struct SharedIndex {
+    /// id → files defining it.
+    defined: HashMap<String, Vec<String>>,
+    /// file → ids its sections and steps include.
+    includes: HashMap<String, Vec<String>>,
+}
+
+impl SharedIndex {
+    /// From the shared files' texts, by relative path.
+    pub fn new(files: &BTreeMap<String, String>) -> SharedIndex {
+        let mut defined: HashMap<String, Vec<String>> = HashMap::new();
+        let mut includes = HashMap::new();
+        for (path, text) in files {
+            for id in assigned(text, "id") {
+                defined
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(path.clone());
+            }
+            includes.insert(
+                path.clone(),
+                assigned(text, "include")
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        SharedIndex { defined, includes }
+    }
+
+    pub fn deps(&self, runbook_text: &str) -> Vec<String> {
+        let mut files = BTreeSet::new();
+        let mut todo: Vec<String> = assigned(runbook_text, "include")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            for file in self.defined.get(&id).into_iter().flatten() {
+                if files.insert(file.clone()) {
+                    todo.extend(self.includes.get(file).into_iter().flatten().cloned());
+                }
+            }
+        }
+        files.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trips() {
+        let m = Manifest {
+            stamped: 42,
+            dirs: vec![Entry {
+                path: "runbooks".into(),
+                stamp: Stamp {
+                    mtime: 5,
+                    size: 4096,
+                },
+                hash: 0,
+            }],
+            facts: Some(Entry {
+                path: "runbooks/facts.toml".into(),
+                stamp: Stamp { mtime: 7, size: 9 },
+                hash: 0xabc,
+            }),
+            shared: vec![Entry {
+                path: "runbooks/shared/a|b%.toml".into(),
+                stamp: Stamp { mtime: -1, size: 0 },
+                hash: u64::MAX,
+            }],
+            runbooks: vec![RunbookEntry {
+                file: Entry {
+                    path: "runbooks/x\ty.toml".into(),
+                    stamp: Stamp { mtime: 1, size: 2 },
+                    hash: 3,
+                },
+                id: "x".into(),
+                deps: vec!["runbooks/shared/a|b%.toml".into()],
+            }],
+        };
+        assert_eq!(Manifest::parse(&m.to_text()).unwrap(), m);
+        assert!(Manifest::parse("garbage").is_err());
+        assert!(
+            Manifest::parse(&m.to_text().replace("tantivy-0.27", "tantivy-0.1"))
+                .unwrap_err()
+                .contains("another version")
+        );
+    }
+
+    #[test]
+    fn finds_assignments() {
+        let text = "[[step]]\ninclude = \"a\"\nx = { include='b' }\nnot_include = \"c\"\n\"include\" = \"d\"\nid=\"e\"";
+        assert_eq!(assigned(text, "include"), vec!["a", "b", "d"]);
+        assert_eq!(assigned(text, "id"), vec!["e"]);
+    }
+
+    #[test]
+    fn dependencies_follow_shared_includes() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "s/a.toml".to_string(),
+            "[[section]]\nid = \"sec\"\n[[section.step]]\ninclude = \"st\"\n".to_string(),
+        );
+        files.insert(
+            "s/b.toml".to_string(),
+            "[[step]]\nid = \"st\"\n".to_string(),
+        );
+        files.insert(
+            "s/c.toml".to_string(),
+            "[[step]]\nid = \"other\"\n".to_string(),
+        );
+        let idx = SharedIndex::new(&files);
+        assert_eq!(
+            idx.deps("[[revision.section]]\ninclude = \"sec\""),
+            vec!["s/a.toml", "s/b.toml"]
+        );
+        assert!(idx.deps("id = \"x\"").is_empty());
+    }
+}

@@ -1,0 +1,907 @@
+//! Offline full-text search over every step of every runbook, on a tantivy index kept in
+//! `.runbook/index/` in the project root.
+//!
+//! The index is built on the first search and refreshed before each search when a source file
+//! changed: only the runbooks whose file changed, or that include from a shared file that
+//! changed, are indexed again (a change to `facts.toml` rebuilds everything). Whether anything
+//! changed is decided from the files' metadata against the index's manifest, without loading
+//! the project; a search then answers from the index alone.
+//!
+//! # JSON output
+//!
+//! `runbook search --format json` prints an array of hits, best first ([`Hit`]):
+//!
+//! ```json
+//! [
+//!   {
+//!     "type": "step",
+//!     "runbook": "prerequisites",
+//!     "step": "partner-center-integration-account",
+//!     "address": "prerequisites#partner-center-integration-account",
+//!     "title": "Set up a Partner Center integration account with the Admin Agent role, and a native app",
+//!     "title_highlight": [[48, 53], [54, 59]],
+//!     "runbook_title": "Prerequisites for installing and upgrading",
+//!     "section": "Requirements",
+//!     "kind": "requirement",
+//!     "role": null,
+//!     "snippet": "…The integration account should be assigned the 'Admin Agent' role…",
+//!     "highlight": [[52, 57], [58, 63]],
+//!     "score": 12.345,
+//!     "conditions": {
+//!       "expression": "tier == \"1-tier\"",
+//!       "text": "Partner tier is 1-Tier (Direct Bill)",
+//!       "facts": ["tier"]
+//!     },
+//!     "revision": {
+//!       "date": "2020-09-28",
+//!       "versions": "2.5 and later",
+//!       "status": "current",
+//!       "label": null
+//!     },
+//!     "missing": []
+//!   }
+//! ]
+//! ```
+//!
+//! - `highlight` and `title_highlight`: the matched words, as `[start, end)` byte offsets into
+//!   `snippet` and `title` (UTF-8).
+//! - `conditions`: what must hold for the step to apply (its runbook's, section's and own
+//!   conditions), less what the profile decides; `null` when nothing is left.
+//! - `revision.status`: `current` (the revision a checklist would use: for the profile's
+//!   version, or the newest), `older` (an earlier or superseded revision), or `newer` (a
+//!   revision for later versions than the profile's). `label` says it in words for the others,
+//!   e.g. `older revision: before 2.5, 2019-02-04`.
+//! - `missing`: the query words the step does not contain; only ever non-empty when no step
+//!   contains them all.
+//! - `score`: relevance, only comparable within one search.
+
+mod build;
+mod manifest;
+mod query;
+pub mod schema;
+mod store;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::schema::{Field, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Searcher, TantivyDocument};
+
+use crate::condition::{self, Expr, VersionRange};
+use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
+use crate::facts::{FactValues, Value as FactValue, Version, Vocabulary};
+use crate::profile::Profile;
+use crate::project::{self, FACTS_FILE, RUNBOOK_DIR};
+use crate::runbook::{Kind, VERSION_FACT};
+
+use manifest::Status;
+use query::{Builder, Part};
+use store::{OpenError, Opened, Store};
+
+pub use store::INDEX_DIR;
+
+/// Reports long work and notable events; the command line shows them on standard error.
+pub trait Progress {
+    /// A new stage of work, with its number of units when known.
+    fn stage(&self, _message: &str, _total: Option<u64>) {}
+    fn advance(&self, _units: u64) {}
+    fn finish(&self) {}
+    /// Something the user should know (the index was damaged and is rebuilt, say).
+    fn notice(&self, _message: &str) {}
+}
+
+/// With `RUNBOOK_TRACE` set, prints how long each part of a search took, for profiling.
+fn trace(what: &str) {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Option<Instant>> = OnceLock::new();
+    if let Some(start) =
+        START.get_or_init(|| std::env::var_os("RUNBOOK_TRACE").map(|_| Instant::now()))
+    {
+        eprintln!(
+            "trace: {:>8.3} ms  {what}",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// Reports nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// What to search for.
+#[derive(Debug, Default)]
+pub struct Request<'a> {
+    pub query: &'a str,
+    /// Only steps of these runbooks (ids); all when empty.
+    pub runbooks: &'a [String],
+    /// Only steps of these kinds; all when empty.
+    pub kinds: &'a [String],
+    /// Only steps that may apply to this customer: a profile file...
+    pub profile: Option<&'a Path>,
+    /// ...and `fact=value` settings over it.
+    pub set: &'a [String],
+    pub limit: usize,
+}
+
+/// A step found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// What the document is: `step`.
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    pub runbook: String,
+    pub step: String,
+    /// `runbook#step`.
+    pub address: String,
+    pub title: String,
+    pub title_highlight: Vec<[usize; 2]>,
+    pub runbook_title: String,
+    pub section: String,
+    pub kind: String,
+    pub role: Option<RoleRef>,
+    pub snippet: String,
+    pub highlight: Vec<[usize; 2]>,
+    pub score: f64,
+    pub conditions: Option<Conditions>,
+    pub revision: RevisionInfo,
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleRef {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Conditions {
+    /// In the condition language.
+    pub expression: String,
+    /// In words, with fact names and value labels.
+    pub text: String,
+    pub facts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevisionStatus {
+    Current,
+    Older,
+    Newer,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionInfo {
+    pub date: Option<String>,
+    /// The versions it covers, in words ("2.5 and later").
+    pub versions: String,
+    pub status: RevisionStatus,
+    /// For a revision that is not the current one: "older revision: before 2.5, 2019-02-04".
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    /// The query with its unknown words replaced by the closest words of the index.
+    pub suggestion: Option<String>,
+    /// No step holds every word: the hits hold all but one.
+    pub relaxed: bool,
+}
+
+/// What `index` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    UpToDate,
+    /// Re-indexed this many runbook files (changed, added or removed).
+    Refreshed(usize),
+    Rebuilt,
+}
+
+#[derive(Debug)]
+pub struct IndexSummary {
+    pub outcome: Outcome,
+    pub runbooks: usize,
+    pub steps: u64,
+}
+
+/// Brings the index up to date (from scratch with `force`), building it if there is none.
+pub fn index(
+    root: &Path,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<IndexSummary, Diagnostics> {
+    let store = Store::new(root);
+    let (opened, outcome) = if force {
+        let _lock = store.lock()?;
+        refresh_locked(&store, true, progress)?
+    } else {
+        fresh(&store, progress)?
+    };
+    Ok(IndexSummary {
+        outcome,
+        runbooks: opened.manifest().map_or(0, |m| m.runbooks.len()),
+        steps: opened.reader.searcher().num_docs(),
+    })
+}
+
+/// Searches the project's steps, refreshing the index first if a source changed.
+pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Results, Diagnostics> {
+    trace("search");
+    let store = Store::new(root);
+    let (opened, _) = fresh(&store, progress)?;
+    trace("index fresh");
+    let ctx = Context::new(root, req)?;
+    trace("context");
+    match attempt(&opened, req, &ctx) {
+        Ok(results) => Ok(results),
+        Err(Failure::Input(d)) => Err(d),
+        Err(Failure::Damaged(why)) => {
+            // The files opened but do not read back: rebuild and try once more.
+            drop(opened);
+            progress.notice(&format!(
+                "the search index is damaged ({why}); rebuilding it"
+            ));
+            let _lock = store.lock()?;
+            let (opened, _) = refresh_locked(&store, true, progress)?;
+            match attempt(&opened, req, &ctx) {
+                Ok(results) => Ok(results),
+                Err(Failure::Input(d)) => Err(d),
+                Err(Failure::Damaged(why)) => Err(Diagnostic::error(format!(
+                    "the search index is still unusable after a rebuild: {why}"
+                ))
+                .path(store.dir.clone())
+                .into()),
+            }
+        }
+    }
+}
+
+/// The index, up to date. Only takes the writer's lock when something must be written.
+fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Diagnostics> {
+    for attempt in 0..3 {
+        match store.open() {
+            Ok(opened) => {
+                trace("opened");
+                if manifest::quick_fresh(&store.root, &opened.text) {
+                    trace("checked (quick)");
+                    return Ok((opened, Outcome::UpToDate));
+                }
+                let Ok(m) = opened.manifest() else { break };
+                let scan = manifest::scan(&store.root)?;
+                trace("scanned");
+                let status = manifest::check(&store.root, m, &scan);
+                trace("checked");
+                match status {
+                    Status::Fresh { restamped } => {
+                        if let Some(m) = restamped
+                            && let Some(_lock) = store.try_lock()
+                        {
+                            restamp(store, &opened, m);
+                        }
+                        return Ok((opened, Outcome::UpToDate));
+                    }
+                    Status::Stale(_) | Status::Rebuild => break,
+                }
+            }
+            Err(OpenError::Missing) => break,
+            // Perhaps a rebuild replaced the generation while it was being opened.
+            Err(OpenError::Damaged(_)) if attempt < 2 => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(OpenError::Damaged(_)) => break,
+        }
+    }
+    let _lock = store.lock()?;
+    refresh_locked(store, false, progress)
+}
+
+/// Saves fresher stamps, unless the manifest changed meanwhile. The caller holds the lock.
+fn restamp(store: &Store, opened: &Opened, m: manifest::Manifest) {
+    let path = opened.generation.join(store::MANIFEST);
+    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| now == opened.text);
+    if unchanged {
+        let _ = store.write_manifest(&opened.generation, &m);
+    }
+}
+
+/// Brings the index up to date, or rebuilds it (`force`). The caller holds the lock, so the
+/// state read here cannot change under it.
+fn refresh_locked(
+    store: &Store,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<(Opened, Outcome), Diagnostics> {
+    let opened = match store.open() {
+        Ok(opened) => match opened.manifest() {
+            Ok(_) => Ok(opened),
+            Err(why) => Err(OpenError::Damaged(why)),
+        },
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok(opened) if !force => {
+            let scan = manifest::scan(&store.root)?;
+            let m = opened.manifest().cloned().unwrap_or_default();
+            match manifest::check(&store.root, &m, &scan) {
+                Status::Fresh { restamped } => {
+                    if let Some(m) = restamped {
+                        store.write_manifest(&opened.generation, &m)?;
+                    }
+                    Ok((opened, Outcome::UpToDate))
+                }
+                Status::Stale(changes) => {
+                    let total = m.runbooks.len();
+                    let count = changes.reindex.len() + changes.removed.len();
+                    if count > 8 && count > total / 2 {
+                        drop(opened);
+                        Ok((build::full(store, progress)?, Outcome::Rebuilt))
+                    } else {
+                        let opened =
+                            build::incremental(store, opened, &m, &scan, &changes, progress)?;
+                        Ok((opened, Outcome::Refreshed(count)))
+                    }
+                }
+                Status::Rebuild => {
+                    drop(opened);
+                    Ok((build::full(store, progress)?, Outcome::Rebuilt))
+                }
+            }
+        }
+        Ok(opened) => {
+            drop(opened);
+            Ok((build::full(store, progress)?, Outcome::Rebuilt))
+        }
+        Err(OpenError::Missing) => Ok((build::full(store, progress)?, Outcome::Rebuilt)),
+        Err(OpenError::Damaged(why)) => {
+            progress.notice(&format!(
+                "the search index is unusable ({why}); rebuilding it"
+            ));
+            Ok((build::full(store, progress)?, Outcome::Rebuilt))
+        }
+    }
+}
+
+enum Failure {
+    /// Bad input (an unknown runbook, say).
+    Input(Diagnostics),
+    /// The index failed to read.
+    Damaged(String),
+}
+
+impl From<Diagnostics> for Failure {
+    fn from(d: Diagnostics) -> Self {
+        Failure::Input(d)
+    }
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Self {
+        Failure::Input(d.into())
+    }
+}
+
+impl From<tantivy::TantivyError> for Failure {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Failure::Damaged(e.to_string())
+    }
+}
+
+/// A search, with a panic inside tantivy (possible on damaged files) taken as damage.
+fn attempt(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Failure> {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| run(opened, req, ctx)));
+    panic::set_hook(hook);
+    match result {
+        Ok(r) => r,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a read failed".into());
+            Err(Failure::Damaged(what))
+        }
+    }
+}
+
+/// What a search needs besides the index: the vocabulary (read only when needed) and the
+/// customer's facts.
+struct Context {
+    vocab: Option<Vocabulary>,
+    facts: Option<FactValues>,
+}
+
+impl Context {
+    fn new(root: &Path, req: &Request) -> Result<Context, Diagnostics> {
+        let mut ctx = Context {
+            vocab: None,
+            facts: None,
+        };
+        if req.profile.is_some() || !req.set.is_empty() {
+            let vocab = load_vocab(root)?;
+            let profile = Profile::resolve(&vocab, req.profile, req.set)?;
+            ctx.facts = Some(profile.facts);
+            ctx.vocab = Some(vocab);
+        } else {
+            // Conditions are described with the fact names; without a readable facts file
+            // the index could not have been built, so this does not fail in practice.
+            ctx.vocab = load_vocab(root).ok();
+        }
+        Ok(ctx)
+    }
+
+    fn version(&self) -> Option<&Version> {
+        match self.facts.as_ref()?.get(VERSION_FACT)? {
+            FactValue::Version(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn load_vocab(root: &Path) -> Result<Vocabulary, Diagnostics> {
+    let file = project::read(root, &root.join(RUNBOOK_DIR).join(FACTS_FILE))?;
+    let mut diags = Diagnostics::default();
+    let vocab = Vocabulary::load(&file, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(vocab)
+}
+
+fn text_of(doc: &TantivyDocument, field: Field) -> &str {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn u64_of(doc: &TantivyDocument, field: Field) -> u64 {
+    doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+/// A hit before its snippet is made.
+struct Candidate {
+    addr: DocAddress,
+    doc: TantivyDocument,
+    score: f32,
+    residual: Expr,
+    revision: RevisionInfo,
+}
+
+/// Checks the filters against what the index holds.
+fn check_filters(opened: &Opened, req: &Request) -> Result<(), Failure> {
+    let mut diags = Diagnostics::default();
+    let ids: Vec<&str> = if req.runbooks.is_empty() {
+        Vec::new()
+    } else {
+        let m = opened.manifest().map_err(Failure::Damaged)?;
+        m.runbooks.iter().map(|r| r.id.as_str()).collect()
+    };
+    for id in req.runbooks {
+        if !ids.contains(&id.as_str()) {
+            let mut d = Diagnostic::error(format!("no runbook `{id}`"));
+            d = match did_you_mean(id, ids.iter().copied()) {
+                Some(close) => d.help(format!("did you mean \"{close}\"?")),
+                None => d.help(format!("runbooks: {}", ids.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|(n, _)| *n).collect();
+    for kind in req.kinds {
+        if !kinds.contains(&kind.as_str()) {
+            let mut d = Diagnostic::error(format!("unknown step kind `{kind}`"));
+            d = match did_you_mean(kind, kinds.iter().copied()) {
+                Some(close) => d.help(format!("did you mean \"{close}\"?")),
+                None => d.help(format!("kinds: {}", kinds.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
+    if diags.has_errors() {
+        Err(Failure::Input(diags))
+    } else {
+        Ok(())
+    }
+}
+
+fn filter(field: Field, values: &[String]) -> Option<(Occur, Box<dyn Query>)> {
+    if values.is_empty() {
+        return None;
+    }
+    let terms: Vec<Box<dyn Query>> = values
+        .iter()
+        .map(|v| {
+            Box::new(tantivy::query::TermQuery::new(
+                tantivy::Term::from_field_text(field, v),
+                tantivy::schema::IndexRecordOption::Basic,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    Some((
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::union(terms)),
+            0.0,
+        )),
+    ))
+}
+
+fn run(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Failure> {
+    check_filters(opened, req)?;
+    let f = opened.fields;
+    let searcher = opened.reader.searcher();
+    let mut words = opened.index.tokenizer_for_field(f.words)?;
+    let parts = query::parse(req.query, &mut words);
+    if parts.is_empty() {
+        return Err(
+            Diagnostic::error(format!("nothing to search for in `{}`", req.query))
+                .help("give one or more words, a \"phrase\" or a prefix*")
+                .into(),
+        );
+    }
+    let mut builder = Builder::new(&opened.index, &searcher, f)?;
+    let groups: Vec<query::Group> = parts.iter().map(|p| builder.group(p)).collect();
+    trace("query built");
+    let filters: Vec<(Occur, Box<dyn Query>)> =
+        [filter(f.runbook, req.runbooks), filter(f.kind, req.kinds)]
+            .into_iter()
+            .flatten()
+            .collect();
+
+    let limit = req.limit.max(1);
+    let mut results = Results::default();
+    let most_missing = usize::from(groups.len() >= 2);
+    for missing in 0..=most_missing {
+        let mut clauses = vec![(Occur::Must, query::combine(&groups, missing))];
+        clauses.extend(filters.iter().map(|(o, q)| (*o, q.box_clone())));
+        let full: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        let kept = collect(&searcher, &*full, opened, ctx, limit)?;
+        trace("collected");
+        if kept.is_empty() {
+            continue;
+        }
+        results.relaxed = missing > 0;
+        results.hits = hits(&searcher, &*full, opened, ctx, kept, &groups, missing > 0)?;
+        trace("hits");
+        break;
+    }
+
+    // Words the index does not hold, with the closest it does.
+    let mut replaced = false;
+    let suggestion: Vec<String> = groups
+        .iter()
+        .map(|g| match &g.part {
+            Part::Word(w) if !g.known => match builder.suggest(w) {
+                Some(s) => {
+                    replaced = true;
+                    s
+                }
+                None => w.clone(),
+            },
+            p => p.display(),
+        })
+        .collect();
+    if replaced {
+        results.suggestion = Some(suggestion.join(" "));
+    }
+    Ok(results)
+}
+
+/// The best candidates for a query, filtered by the profile, each step's copies folded, best
+/// first; asks tantivy for more when filtering left too few.
+fn collect(
+    searcher: &Searcher,
+    query: &dyn Query,
+    opened: &Opened,
+    ctx: &Context,
+    limit: usize,
+) -> Result<Vec<Candidate>, Failure> {
+    let f = opened.fields;
+    let mut want = (limit * 3).max(30);
+    let mut parsed: HashMap<String, Option<Expr>> = HashMap::new();
+    loop {
+        let (top, count) =
+            searcher.search(query, &(TopDocs::with_limit(want).order_by_score(), Count))?;
+        let mut kept: Vec<Candidate> = Vec::new();
+        for (score, addr) in &top {
+            let doc: TantivyDocument = searcher.doc(*addr)?;
+            let condition = text_of(&doc, f.condition);
+            let expr = if condition.is_empty() {
+                Expr::Const(true)
+            } else {
+                let cached = parsed.entry(condition.to_string()).or_insert_with(|| {
+                    ctx.vocab
+                        .as_ref()
+                        .and_then(|v| condition::parse(condition, v).ok())
+                });
+                match cached {
+                    Some(e) => e.clone(),
+                    // A condition the facts no longer resolve: the index is about to be
+                    // refreshed; keep the step rather than hide it.
+                    None => Expr::Const(true),
+                }
+            };
+            let residual = match &ctx.facts {
+                Some(facts) => expr.residual(facts),
+                None => expr,
+            };
+            if residual == Expr::Const(false) {
+                continue;
+            }
+            let revision = revision_info(&doc, &f, ctx.version());
+            let factor = if revision.status == RevisionStatus::Current {
+                1.0
+            } else {
+                0.5
+            };
+            kept.push(Candidate {
+                addr: *addr,
+                score: score * factor,
+                doc,
+                residual,
+                revision,
+            });
+        }
+        kept.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| address(&a.doc, &f).cmp(&address(&b.doc, &f)))
+                .then_with(|| u64_of(&a.doc, f.revision).cmp(&u64_of(&b.doc, f.revision)))
+        });
+        // A shared step appears in several revisions as the same text: show it once.
+        let mut seen = HashSet::new();
+        kept.retain(|c| {
+            seen.insert((
+                text_of(&c.doc, f.runbook).to_string(),
+                text_of(&c.doc, f.step).to_string(),
+                u64_of(&c.doc, f.digest),
+            ))
+        });
+        if kept.len() >= limit || top.len() >= count {
+            kept.truncate(limit);
+            return Ok(kept);
+        }
+        want = (want * 4).min(count);
+    }
+}
+
+fn address(doc: &TantivyDocument, f: &schema::Fields) -> String {
+    format!("{}#{}", text_of(doc, f.runbook), text_of(doc, f.step))
+}
+
+/// Where a hit's revision stands: the one a checklist would use, or another.
+fn revision_info(
+    doc: &TantivyDocument,
+    f: &schema::Fields,
+    version: Option<&Version>,
+) -> RevisionInfo {
+    let index = u64_of(doc, f.revision) as usize;
+    let revisions: Vec<(VersionRange, Option<String>)> = text_of(doc, f.revisions)
+        .lines()
+        .map(|line| {
+            let mut cols = line.split('\t');
+            let mut version = || cols.next().and_then(|v| Version::parse(v).ok());
+            let since = version();
+            let before = version();
+            let date = cols.next().filter(|d| !d.is_empty()).map(str::to_string);
+            (VersionRange { since, before }, date)
+        })
+        .collect();
+    let Some((range, date)) = revisions.get(index).cloned() else {
+        return RevisionInfo {
+            date: None,
+            versions: String::new(),
+            status: RevisionStatus::Current,
+            label: None,
+        };
+    };
+    let status = match version {
+        None if u64_of(doc, f.current) == 1 => RevisionStatus::Current,
+        None => RevisionStatus::Older,
+        Some(v) => {
+            // As `Runbook::revision_for`: the latest-dated revision whose range holds it.
+            let mut chosen: Option<(usize, &Option<String>)> = None;
+            for (i, (r, d)) in revisions.iter().enumerate() {
+                if r.contains(v) && chosen.is_none_or(|(_, best)| d > best) {
+                    chosen = Some((i, d));
+                }
+            }
+            match chosen {
+                Some((i, _)) if i == index => RevisionStatus::Current,
+                _ if range.contains(v) => RevisionStatus::Older,
+                _ if range.before.as_ref().is_some_and(|b| b <= v) => RevisionStatus::Older,
+                _ => RevisionStatus::Newer,
+            }
+        }
+    };
+    let words = match status {
+        RevisionStatus::Current => None,
+        RevisionStatus::Older => Some("older revision"),
+        RevisionStatus::Newer => Some("revision for later versions"),
+    };
+    RevisionInfo {
+        label: words.map(|w| format!("{w}: {range}, {}", date.as_deref().unwrap_or("undated"))),
+        date,
+        versions: range.to_string(),
+        status,
+    }
+}
+
+fn ranges(r: &[std::ops::Range<usize>]) -> Vec<[usize; 2]> {
+    r.iter().map(|r| [r.start, r.end]).collect()
+}
+
+fn hits(
+    searcher: &Searcher,
+    query: &dyn Query,
+    opened: &Opened,
+    ctx: &Context,
+    kept: Vec<Candidate>,
+    groups: &[query::Group],
+    relaxed: bool,
+) -> Result<Vec<Hit>, Failure> {
+    let f = opened.fields;
+    let mut body_snippets = SnippetGenerator::create(searcher, query, f.body)?;
+    body_snippets.set_max_num_chars(180);
+    let mut title_snippets = SnippetGenerator::create(searcher, query, f.title)?;
+    title_snippets.set_max_num_chars(10_000);
+    let mut out = Vec::new();
+    for c in kept {
+        let doc = &c.doc;
+        let body = text_of(doc, f.body);
+        let snippet = body_snippets.snippet(body);
+        let (snippet, highlight) = if snippet.is_empty() {
+            let (lead, cut) = text::lead(body, 180);
+            text::tidy(&lead, &[], false, cut)
+        } else {
+            let range = snippet.fragment_range();
+            text::tidy(
+                snippet.fragment(),
+                snippet.highlighted(),
+                range.start > 0,
+                range.end < body.trim_end().len(),
+            )
+        };
+        let title = text_of(doc, f.title).to_string();
+        let t = title_snippets.snippet(&title);
+        let offset = t.fragment_range().start;
+        let title_highlight: Vec<[usize; 2]> = t
+            .highlighted()
+            .iter()
+            .map(|r| [r.start + offset, r.end + offset])
+            .collect();
+        let conditions = (!c.residual.is_true()).then(|| Conditions {
+            expression: c.residual.to_source(),
+            text: match &ctx.vocab {
+                Some(v) => c.residual.describe(v),
+                None => c.residual.to_source(),
+            },
+            facts: c.residual.facts().into_iter().collect(),
+        });
+        let role = text_of(doc, f.role);
+        let missing = if relaxed {
+            groups
+                .iter()
+                .filter(|g| !query::matches(searcher, &*g.query, c.addr))
+                .map(|g| g.part.display())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(Hit {
+            doc_type: text_of(doc, f.doc_type).to_string(),
+            runbook: text_of(doc, f.runbook).to_string(),
+            step: text_of(doc, f.step).to_string(),
+            address: address(doc, &f),
+            title,
+            title_highlight,
+            runbook_title: text_of(doc, f.runbook_title).to_string(),
+            section: text_of(doc, f.section).to_string(),
+            kind: text_of(doc, f.kind).to_string(),
+            role: (!role.is_empty()).then(|| RoleRef {
+                id: role.to_string(),
+                title: text_of(doc, f.role_title).to_string(),
+            }),
+            snippet,
+            highlight: ranges(&highlight),
+            score: (f64::from(c.score) * 1000.0).round() / 1000.0,
+            conditions,
+            revision: c.revision,
+            missing,
+        });
+    }
+    Ok(out)
+}
+
+const BOLD: &str = "\x1b[1m";
+const UNBOLD: &str = "\x1b[22m";
+const DIM: &str = "\x1b[2m";
+
+fn emphasize(text: &str, ranges: &[[usize; 2]], color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + ranges.len() * 10);
+    let mut at = 0;
+    for [start, end] in ranges {
+        if *start < at
+            || *end > text.len()
+            || !text.is_char_boundary(*start)
+            || !text.is_char_boundary(*end)
+        {
+            continue;
+        }
+        out.push_str(&text[at..*start]);
+        out.push_str(BOLD);
+        out.push_str(&text[*start..*end]);
+        out.push_str(UNBOLD);
+        at = *end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Results as text for a terminal: each hit with its address, title, place, snippet and
+/// conditions; matched words in bold when `color`.
+pub fn render_text(results: &Results, color: bool) -> String {
+    let mut out = String::new();
+    if let Some(s) = &results.suggestion {
+        out.push_str(&format!("did you mean \"{s}\"?\n"));
+    }
+    if results.hits.is_empty() {
+        out.push_str("no results\n");
+        return out;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    if results.relaxed {
+        out.push_str("No step has all the words; these have all but one.\n\n");
+    }
+    let (dim, undim) = if color { (DIM, "\x1b[22m") } else { ("", "") };
+    for (i, h) in results.hits.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let revision = h
+            .revision
+            .label
+            .as_ref()
+            .map(|l| format!("  ({l})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}. {}\n",
+            i + 1,
+            emphasize(&h.title, &h.title_highlight, color)
+        ));
+        let mut place = format!("{} › {} · {}", h.runbook_title, h.section, h.kind);
+        if let Some(role) = &h.role {
+            place.push_str(&format!(" · {}", role.title));
+        }
+        out.push_str(&format!("   {}{revision}\n", h.address));
+        out.push_str(&format!("   {dim}{place}{undim}\n"));
+        if !h.snippet.is_empty() {
+            out.push_str(&format!(
+                "   {}\n",
+                emphasize(&h.snippet, &h.highlight, color)
+            ));
+        }
+        if let Some(c) = &h.conditions {
+            out.push_str(&format!("   only if {}\n", c.text));
+        }
+        if !h.missing.is_empty() {
+            out.push_str(&format!(
+                "   {dim}missing: {}{undim}\n",
+                h.missing.join(", ")
+            ));
+        }
+    }
+    out
+}

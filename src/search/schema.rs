@@ -1,0 +1,146 @@
+//! The index schema: one document per step of every revision.
+//!
+//! Every document says what it is in `type` (`step` today), so that other kinds of document
+//! (the site's chapter sections) can join the same index later: they fill the fields that apply
+//! to them (`title`, `body`, `words`, ...) and leave the step-only ones empty.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+/// tantivy's English tokenizer: words, lowercased, Snowball-stemmed.
+pub const STEMMED: &str = "en_stem";
+/// tantivy's default tokenizer: words, lowercased, not stemmed. Used for the dictionary of
+/// words as written, which typo tolerance, prefixes and "did you mean" search.
+pub const WORDS: &str = "default";
+
+/// What a document is.
+pub const TYPE_STEP: &str = "step";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// `step` (later also `chapter`).
+    pub doc_type: Field,
+    pub runbook: Field,
+    pub runbook_title: Field,
+    pub section_id: Field,
+    pub section: Field,
+    pub step: Field,
+    pub title: Field,
+    /// The step's text with the Markdown stripped, with its wait and expiry notes.
+    pub body: Field,
+    /// Every word of the titles and body as written (not stemmed), for the dictionary only.
+    pub words: Field,
+    pub kind: Field,
+    pub role: Field,
+    pub role_title: Field,
+    /// The facts the step's condition mentions, one term each.
+    pub facts: Field,
+    /// The whole condition (runbook, section and step), in the condition language.
+    pub condition: Field,
+    /// The revision's place among its runbook's revisions.
+    pub revision: Field,
+    /// All the runbook's revisions, one a line: `since \t before \t date`.
+    pub revisions: Field,
+    /// 1 when the revision is the runbook's current one (the one for the newest versions).
+    pub current: Field,
+    /// A hash of what is shown, to fold the copies a shared step leaves in several revisions.
+    pub digest: Field,
+}
+
+const NAMES: [&str; 18] = [
+    "type",
+    "runbook",
+    "runbook_title",
+    "section_id",
+    "section",
+    "step",
+    "title",
+    "body",
+    "words",
+    "kind",
+    "role",
+    "role_title",
+    "facts",
+    "condition",
+    "revision",
+    "revisions",
+    "current",
+    "digest",
+];
+
+pub fn schema() -> Schema {
+    let stemmed = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(STEMMED)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(WORDS)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let mut b = Schema::builder();
+    for name in NAMES {
+        match name {
+            "type" | "runbook" | "step" | "kind" | "role" => {
+                b.add_text_field(name, STRING | STORED);
+            }
+            "facts" => {
+                b.add_text_field(name, STRING);
+            }
+            "runbook_title" | "section" | "title" | "body" => {
+                b.add_text_field(name, stemmed.clone());
+            }
+            "words" => {
+                b.add_text_field(name, words.clone());
+            }
+            "revision" | "current" | "digest" => {
+                b.add_u64_field(name, STORED);
+            }
+            _ => {
+                b.add_text_field(name, STORED);
+            }
+        }
+    }
+    b.build()
+}
+
+impl Fields {
+    /// The fields of an index's schema; `None` when the schema is not this one.
+    pub fn of(schema: &Schema) -> Option<Fields> {
+        let f = |name: &str| schema.get_field(name).ok();
+        let fields = Fields {
+            doc_type: f("type")?,
+            runbook: f("runbook")?,
+            runbook_title: f("runbook_title")?,
+            section_id: f("section_id")?,
+            section: f("section")?,
+            step: f("step")?,
+            title: f("title")?,
+            body: f("body")?,
+            words: f("words")?,
+            kind: f("kind")?,
+            role: f("role")?,
+            role_title: f("role_title")?,
+            facts: f("facts")?,
+            condition: f("condition")?,
+            revision: f("revision")?,
+            revisions: f("revisions")?,
+            current: f("current")?,
+            digest: f("digest")?,
+        };
+        (schema.fields().count() == NAMES.len()).then_some(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_has_every_field() {
+        assert!(super::Fields::of(&super::schema()).is_some());
+    }
+}
