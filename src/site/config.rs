@@ -271,9 +271,9 @@ impl BookConfig {
         }
         let file = project::read(root, &path)?;
         let raw: Raw = toml_file::parse(&file)?;
-        match DeTable::parse(&file.text) {
-            Ok(table) => unknown_keys(&file, table.get_ref(), warnings),
-            Err(_) => {} // already reported by the typed parse
+        // (A syntax error was reported by the typed parse.)
+        if let Ok(table) = DeTable::parse(&file.text) {
+            unknown_keys(&file, table.get_ref(), warnings);
         }
         let b = raw.book;
         config.title = b.title.filter(|t| !t.trim().is_empty());

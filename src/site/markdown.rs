@@ -105,6 +105,9 @@ impl IdCounter {
     }
 }
 
+/// A heading being read: level, explicit id, classes, and its events so far.
+type PendingHeading<'a> = (u8, Option<String>, Vec<String>, Vec<Event<'a>>);
+
 /// Renders Markdown. `rewrite` maps a link target as written to the address to write (it
 /// gets only relative targets, never `#fragment`-only or external ones).
 pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>) -> Rendered {
@@ -112,7 +115,7 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
     let mut ids = IdCounter::default();
     let mut events: Vec<Event<'_>> = Vec::new();
     // A heading's events are held until its end, when its text (and so its id) is known.
-    let mut heading: Option<(u8, Option<String>, Vec<String>, Vec<Event<'_>>)> = None;
+    let mut heading: Option<PendingHeading<'_>> = None;
     for (ev, range) in Parser::new_ext(text, options(o)).into_offset_iter() {
         let ev = match ev {
             Event::Start(Tag::Link {

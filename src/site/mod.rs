@@ -87,6 +87,9 @@ pub fn watch_list(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A page ready to write: its address, its HTML, and the links its content has.
+type RenderedPage = (String, String, Vec<String>);
+
 /// A chapter listed in SUMMARY.md, before rendering.
 struct ChapterSource {
     name: String,
@@ -429,6 +432,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     let toc_js = templates.render("toc.js.j2", context! { toc => toc_html })?;
     writer.file(TOC_JS, toc_js.as_bytes())?;
     for (name, contents) in &templates.assets {
+        if name == "checklist.js" && !checklist {
+            continue;
+        }
         writer.file(&format!("{ASSETS_DIR}/{name}"), contents)?;
     }
 
@@ -451,7 +457,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         .iter()
         .position(|c| sources[c.source].address == INDEX_PAGE);
     for batch in chapters.chunks(BATCH) {
-        let rendered: Vec<Result<Option<(String, String, Vec<String>)>, Diagnostic>> = batch
+        let rendered: Vec<Result<Option<RenderedPage>, Diagnostic>> = batch
             .par_iter()
             .map(|c| {
                 let src = &sources[c.source];
@@ -1005,10 +1011,10 @@ fn body_links(body: &str) -> Vec<(String, std::ops::Range<usize>)> {
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     for (ev, range) in Parser::new_ext(body, opts).into_offset_iter() {
         match ev {
-            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
-                if !dest_url.contains("{{") {
-                    out.push((dest_url.to_string(), range));
-                }
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
+                if !dest_url.contains("{{") =>
+            {
+                out.push((dest_url.to_string(), range));
             }
             Event::Html(h) | Event::InlineHtml(h) => {
                 for (v, at) in markdown::attribute_values(&h, &["href", "src"]) {

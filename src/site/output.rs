@@ -167,7 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src");
         fs::create_dir_all(&src).unwrap();
-        assert!(check_dest(dir.path(), &[src.clone()]).is_err());
+        assert!(check_dest(dir.path(), std::slice::from_ref(&src)).is_err());
         fs::write(dir.path().join("notes.txt"), "x").unwrap();
         assert!(check_dest(dir.path(), &[]).is_err());
         assert!(check_dest(&dir.path().join("book"), &[src]).is_ok());

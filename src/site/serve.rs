@@ -66,13 +66,18 @@ pub fn serve(
     let addr = listener
         .local_addr()
         .map_err(|e| fail("cannot listen", e))?;
+    // Watching starts before the address is given, so that no change is missed.
+    let watch = if opts.watch {
+        start_watching(&first.watch, report)
+    } else {
+        None
+    };
     report(Event::Listening(addr, &dest));
 
     thread::scope(|scope| {
-        if opts.watch {
+        if let Some(watch) = watch {
             let dest = Arc::clone(&dest);
-            let paths = first.watch.clone();
-            scope.spawn(move || watch_and_rebuild(root, opts, paths, &dest, report));
+            scope.spawn(move || watch_and_rebuild(root, opts, watch, &dest, report));
         }
         runtime.block_on(async {
             loop {
@@ -94,19 +99,15 @@ pub fn serve(
     })
 }
 
-fn watch_and_rebuild(
-    root: &Path,
-    opts: &ServeOptions,
-    paths: Vec<PathBuf>,
-    dest: &Path,
-    report: &(dyn Fn(Event<'_>) + Sync),
-) {
-    let (tx, rx) = mpsc::channel::<PathBuf>();
-    let dest_canon = fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf());
-    let dest_name = dest
-        .file_name()
-        .map(|n| format!(".{}.building-", n.to_string_lossy()))
-        .unwrap_or_default();
+/// Source folders being watched, with the changes they report.
+struct Watch {
+    watcher: notify::RecommendedWatcher,
+    changes: mpsc::Receiver<PathBuf>,
+    watched: Vec<PathBuf>,
+}
+
+fn start_watching(paths: &[PathBuf], report: &(dyn Fn(Event<'_>) + Sync)) -> Option<Watch> {
+    let (tx, changes) = mpsc::channel::<PathBuf>();
     let mut watcher =
         match notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(event) = res {
@@ -121,11 +122,11 @@ fn watch_and_rebuild(
             Ok(w) => w,
             Err(e) => {
                 report(Event::WatchFailed(e.to_string()));
-                return;
+                return None;
             }
         };
     let mut watched = Vec::new();
-    for p in &paths {
+    for p in paths {
         if p.exists() && !watched.contains(p) {
             if let Err(e) = watcher.watch(p, RecursiveMode::Recursive) {
                 report(Event::WatchFailed(format!("{}: {e}", p.display())));
@@ -133,6 +134,30 @@ fn watch_and_rebuild(
             watched.push(p.clone());
         }
     }
+    Some(Watch {
+        watcher,
+        changes,
+        watched,
+    })
+}
+
+fn watch_and_rebuild(
+    root: &Path,
+    opts: &ServeOptions,
+    watch: Watch,
+    dest: &Path,
+    report: &(dyn Fn(Event<'_>) + Sync),
+) {
+    let Watch {
+        mut watcher,
+        changes: rx,
+        watched,
+    } = watch;
+    let dest_canon = fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf());
+    let dest_name = dest
+        .file_name()
+        .map(|n| format!(".{}.building-", n.to_string_lossy()))
+        .unwrap_or_default();
     // Changes inside the site itself, or a build folder beside it, are not changes of source.
     let relevant = |p: &Path| {
         let canon = fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -141,7 +166,7 @@ fn watch_and_rebuild(
                 c.as_os_str().to_string_lossy().starts_with(&dest_name) && !dest_name.is_empty()
             })
     };
-    let mut last = paths;
+    let mut last = watched;
     while let Ok(first) = rx.recv() {
         let mut changed = vec![first];
         // Let a burst of changes (an editor saving, a git checkout) settle.

@@ -63,6 +63,19 @@ impl Templates {
                 minijinja::AutoEscape::None
             }
         });
+        // HTML escaping as everywhere else in the site (`&`, `<`, `>`, `"`, `'`): minijinja's
+        // own also escapes `/`, which makes every address harder to read.
+        env.set_formatter(|out, state, value| {
+            if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+                && !value.is_safe()
+                && let Some(s) = value.as_str()
+            {
+                return out
+                    .write_str(&super::markdown::escape(s))
+                    .map_err(|e| Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         env.add_filter("urlencode_component", |s: &str| -> String {
             let mut out = String::new();
             for b in s.bytes() {

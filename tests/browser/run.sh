@@ -18,7 +18,9 @@ fi
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 cargo build --locked --quiet
-bin="$root/target/debug/runbook"
+target="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target" = /* ]] || target="$root/$target"
+bin="$target/debug/runbook"
 
 work="$(mktemp -d)"
 server=""

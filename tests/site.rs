@@ -1,0 +1,608 @@
+//! `runbook build` and `runbook serve`, driven through the real binary against fixture books,
+//! the project's own help site and a real mdBook book.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{copy_dir, runbook};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/site")
+        .join(name)
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Builds `root` into a fresh folder; returns the folder (kept alive by the TempDir) and stderr.
+fn build(root: &Path) -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("site");
+    let out = runbook()
+        .arg("-C")
+        .arg(root)
+        .arg("build")
+        .arg("--dest")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed:\n{stderr}");
+    (tmp, dest, stderr)
+}
+
+/// Every file under a folder, relative, with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `[Title](path.md)` targets of a SUMMARY.md, in order, drafts left out.
+fn summary_targets(summary: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in summary.lines() {
+        let mut rest = line;
+        while let Some(i) = rest.find("](") {
+            let after = &rest[i + 2..];
+            let Some(end) = after.find(')') else { break };
+            let target = &after[..end];
+            if !target.is_empty() {
+                out.push(target.replace("%20", " "));
+            }
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+fn mdbook_address(target: &str) -> String {
+    let target = target.trim_start_matches("./");
+    let (dir, file) = target
+        .rsplit_once('/')
+        .map_or(("", target), |(d, f)| (d, f));
+    let stem = file.trim_end_matches(".md");
+    let name = if stem.eq_ignore_ascii_case("readme") {
+        "index".to_string()
+    } else {
+        stem.to_string()
+    };
+    if dir.is_empty() {
+        format!("{name}.html")
+    } else {
+        format!("{dir}/{name}.html")
+    }
+}
+
+#[test]
+fn the_help_site_builds_with_every_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_tmp, site, stderr) = build(root);
+    assert!(stderr.contains("built 2 chapters"), "{stderr}");
+    for page in [
+        "index.html",
+        "introduction.html",
+        "authoring.html",
+        "checklist.html",
+        "print.html",
+        "404.html",
+        "toc.js",
+        "assets/site.css",
+        "assets/site.js",
+        "assets/checklist.js",
+        "assets/checklist-data.js",
+        "pagefind/pagefind.js",
+        "pagefind/pagefind-entry.json",
+        "runbooks/install.html",
+        "runbooks/prerequisites.html",
+    ] {
+        assert!(site.join(page).is_file(), "missing {page}");
+    }
+    let install = read(site.join("runbooks/install.html"));
+    // Steps are anchors at their ids; conditions are badges in words; roles and waits shown.
+    assert!(
+        install.contains(r#"id="install-from-appsource""#),
+        "step anchor"
+    );
+    assert!(install.contains("rbk-badge-condition"), "condition badges");
+    assert!(install.contains("only if Installation is first install"));
+    assert!(install.contains("rbk-badge-role"));
+    assert!(install.contains("rbk-wait"));
+    assert!(install.contains(r#"<span class="rbk-badge rbk-badge-current">current</span>"#));
+    // The older revision has a page of its own, linked from the current one.
+    assert!(
+        install.contains(r#"href="../runbooks/install/2019-08-14.html""#),
+        "revision link"
+    );
+    let old = read(site.join("runbooks/install/2019-08-14.html"));
+    assert!(old.contains("This is an older revision"));
+    // The index lists the runbooks; the sidebar lists chapters and runbooks.
+    let index = read(site.join("index.html"));
+    assert!(index.contains(r#"href="runbooks/install.html""#));
+    let toc = read(site.join("toc.js"));
+    assert!(toc.contains("authoring.html") && toc.contains("runbooks/install.html"));
+    // Relative addresses only, so that the site works under any sub-path.
+    for (rel, bytes) in files(&site) {
+        if rel.ends_with(".html") && rel != "404.html" {
+            let html = String::from_utf8(bytes).unwrap();
+            assert!(!html.contains("href=\"/"), "{rel} has a root-absolute link");
+            assert!(
+                !html.contains("src=\"/"),
+                "{rel} has a root-absolute source"
+            );
+        }
+    }
+    // The checklist builder's data carries the conditions as trees.
+    let data = read(site.join("assets/checklist-data.js"));
+    assert!(data.starts_with("window.RBK_CHECKLIST = {"));
+    assert!(
+        data.contains(r#""atom":{"fact":"tier""#),
+        "conditions compiled to JSON"
+    );
+}
+
+#[test]
+fn a_real_mdbook_book_builds_every_chapter_at_its_mdbook_address() {
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/mdbook-guide");
+    if !guide.join("src/SUMMARY.md").is_file() {
+        eprintln!("skipped: {} is not here", guide.display());
+        return;
+    }
+    let (_tmp, site, stderr) = build(&guide);
+    // Its includes of left-out code files are warnings, as in mdBook.
+    assert!(stderr.contains("warning: cannot include"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    let summary = read(guide.join("src/SUMMARY.md"));
+    let targets = summary_targets(&summary);
+    assert!(targets.len() > 25, "{targets:?}");
+    let toc = read(site.join("toc.js"));
+    let mut last = 0;
+    for target in &targets {
+        let address = mdbook_address(target);
+        let page = site.join(&address);
+        assert!(
+            page.is_file() || address == "index.html",
+            "{target} → {address} missing"
+        );
+        // In SUMMARY order in the sidebar.
+        let needle = format!("href=\\\"{address}\\\"");
+        let at = toc
+            .find(&needle)
+            .unwrap_or_else(|| panic!("{address} not in the sidebar"));
+        assert!(at >= last, "{address} out of order");
+        last = at;
+    }
+    // README.md is the start page, and the draft chapter has no page.
+    assert!(read(site.join("index.html")).contains("Introduction"));
+    assert!(toc.contains("Draft chapter") && toc.contains("rbk-toc-draft"));
+    // A chapter's content, with mdBook's heading ids.
+    let summary_page = read(site.join("format/summary.html"));
+    assert!(summary_page.contains(r#"id="structure""#), "heading ids");
+}
+
+#[test]
+fn mdbook_summary_format_includes_and_addresses() {
+    let (_tmp, site, stderr) = build(&fixture("plain"));
+    // Unknown keys and plugins warn, not fail.
+    assert!(
+        stderr.contains("unknown key `colour-scheme` in [output.html]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("preprocessor `mermaid` is not run"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("renderer `linkcheck` is not run"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot include `../code/missing.rs`")
+            && stderr.contains("src/guide/one.md:19:1"),
+        "{stderr}"
+    );
+    // README.md is index.html; the nested, spaced and suffix chapters are at their addresses.
+    for page in [
+        "index.html",
+        "foreword.html",
+        "guide/one.html",
+        "guide/nested.html",
+        "guide/two words.html",
+        "three.html",
+        "afterword.html",
+        "img/pic.svg",
+        "old/page.html",
+        "print.html",
+    ] {
+        assert!(site.join(page).is_file(), "missing {page}");
+    }
+    let toc = read(site.join("toc.js"));
+    for (i, label) in [
+        "Start here",
+        "Foreword",
+        "1.",
+        "1.1.",
+        "1.2.",
+        "2.",
+        "3.",
+        "Afterword",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(toc.contains(label), "{i}: {label} not in the sidebar");
+    }
+    assert!(toc.contains("rbk-toc-part") && toc.contains("The guide") && toc.contains("Reference"));
+    assert!(toc.contains("rbk-toc-separator"));
+    assert!(toc.contains("Not written yet") && toc.contains("rbk-toc-draft"));
+    let one = read(site.join("guide/one.html"));
+    // Links to .md files point at the chapters' pages.
+    assert!(one.contains(r#"href="two%20words.html""#), "{one}");
+    assert!(one.contains(r#"href="nested.html#nested-heading""#));
+    // Repeated headings are numbered as mdBook numbers them.
+    assert!(one.contains(r#"id="a-second-heading-1""#));
+    // Includes by line range and by anchor; an escaped directive stays as written.
+    assert!(
+        one.contains("    let a = 1;\n    let b = 2;\n</code>"),
+        "{one}"
+    );
+    assert!(
+        one.contains("println!(&quot;{}&quot;, a + b);")
+            || one.contains("println!(\"{}\", a + b);")
+    );
+    assert!(!one.contains("ANCHOR"));
+    assert!(one.contains("{{#include kept-as-written.rs}}"));
+    // Raw HTML is sanitized.
+    assert!(one.contains(r#"<div class="note">Raw <b>HTML</b>"#));
+    assert!(!one.contains("<script>alert") && !one.contains("onclick"));
+    // The edit link and the repository link.
+    assert!(one.contains(r#"href="https://example.org/repo/edit/main/src/guide/one.md""#));
+    // {{#title}} sets the page title.
+    assert!(
+        read(site.join("foreword.html"))
+            .contains("<title>A better title · A plain mdBook book</title>")
+    );
+    // The redirect.
+    assert!(read(site.join("old/page.html")).contains(r#"url=../guide/one.html"#));
+    // The print page has every chapter, with links made in-page.
+    let print = read(site.join("print.html"));
+    for title in [
+        "Welcome",
+        "Foreword",
+        "Chapter one",
+        "Nested",
+        "Two",
+        "Three",
+        "Afterword",
+    ] {
+        assert!(print.contains(title), "print page lacks {title}");
+    }
+    assert!(
+        print.contains(r##"href="#c2-a-second-heading-1""##),
+        "in-page links"
+    );
+}
+
+#[test]
+fn builds_are_deterministic() {
+    let (_a, first, _) = build(&fixture("plain"));
+    let (_b, second, _) = build(&fixture("plain"));
+    assert_eq!(files(&first), files(&second));
+}
+
+#[test]
+fn a_broken_link_fails_the_build_naming_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("site");
+    let out = runbook()
+        .arg("-C")
+        .arg(fixture("broken"))
+        .arg("build")
+        .arg("--dest")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--> src/a.md:5:"), "{stderr}");
+    assert!(
+        stderr.contains("`missing.html` points to `missing.html`, which the site does not have"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--> src/a.md:6:"), "{stderr}");
+    assert!(
+        stderr.contains("has no anchor `#no-such-heading`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("example.com"),
+        "external links are not checked: {stderr}"
+    );
+    assert!(!dest.exists(), "no partial site");
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("book-src");
+    copy_dir(&fixture("plain"), &book);
+    let dest = tmp.path().join("site");
+    let ok = runbook()
+        .arg("-C")
+        .arg(&book)
+        .args(["build", "--dest"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let before = files(&dest);
+    fs::write(
+        book.join("src/three.md"),
+        "# Three\n\n[broken](nowhere.md)\n",
+    )
+    .unwrap();
+    let failed = runbook()
+        .arg("-C")
+        .arg(&book)
+        .args(["build", "--dest"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(files(&dest), before);
+    let left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+}
+
+#[test]
+fn bad_input_is_an_error_with_a_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    fs::create_dir_all(book.join("src")).unwrap();
+    fs::write(book.join("book.toml"), "[book]\ntitle = 3\n").unwrap();
+    fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("book.toml:2:"), "{stderr}");
+
+    fs::write(book.join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("chapter file `a.md` not found"), "{stderr}");
+    assert!(stderr.contains("src/SUMMARY.md:1:"), "{stderr}");
+
+    fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n- Not a link\n").unwrap();
+    fs::write(book.join("src/a.md"), "# A\n").unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("must be a link") && stderr.contains("src/SUMMARY.md:2:"),
+        "{stderr}"
+    );
+
+    // The project itself is never the destination.
+    fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .args(["build", "--dest"])
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to build into"));
+    assert!(book.join("src/a.md").is_file());
+}
+
+#[test]
+fn the_projects_templates_replace_the_built_in_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    copy_dir(&fixture("plain"), &book);
+    fs::create_dir_all(book.join("templates/site")).unwrap();
+    fs::write(
+        book.join("templates/site/chapter.html.j2"),
+        "{% extends \"layout.html.j2\" %}{% block content %}<div class=\"mine\">{{ title }}</div>{{ content|safe }}{% endblock %}",
+    )
+    .unwrap();
+    let (_t, site, _) = build(&book);
+    assert!(read(site.join("three.html")).contains(r#"<div class="mine">Three</div>"#));
+
+    // A template error names the template and its line.
+    fs::write(
+        book.join("templates/site/chapter.html.j2"),
+        "{% extends \"layout.html.j2\" %}\n{% block content %}\n{{ title | nosuchfilter }}\n{% endblock %}",
+    )
+    .unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("templates/site/chapter.html.j2:3:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn content_is_escaped_or_sanitized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    fs::create_dir_all(book.join("src")).unwrap();
+    fs::write(
+        book.join("book.toml"),
+        "[book]\ntitle = \"<b>Bold</b> & co\"\n",
+    )
+    .unwrap();
+    fs::write(book.join("src/SUMMARY.md"), "- [<i>x</i> chapter](a.md)\n").unwrap();
+    fs::write(
+        book.join("src/a.md"),
+        "# A\n\n<img src=\"https://e.org/x.png\" onerror=alert(1)> <a href=\"javascript:alert(1)\">j</a> <iframe src=\"https://e.org\"></iframe>\n",
+    )
+    .unwrap();
+    let (_t, site, _) = build(&book);
+    let a = read(site.join("a.html"));
+    assert!(a.contains("&lt;b&gt;Bold&lt;/b&gt; &amp; co"), "{a}");
+    assert!(
+        !a.contains("onerror") && !a.contains("javascript:") && !a.contains("<iframe"),
+        "{a}"
+    );
+}
+
+// ---- serve
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(root: &Path, dest: &Path, watch: bool) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
+    cmd.arg("--color")
+        .arg("never")
+        .arg("-C")
+        .arg(root)
+        .args(["serve", "--port", "0", "--dest"])
+        .arg(dest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if !watch {
+        cmd.arg("--no-watch");
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, url }
+}
+
+/// A plain HTTP/1.1 GET: status and body.
+fn get(url: &str, path: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn serve_serves_the_site_on_loopback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("site");
+    let server = serve(&fixture("plain"), &dest, false);
+    assert!(server.url.starts_with("http://127.0.0.1:"));
+    let (status, body) = get(&server.url, "/");
+    assert_eq!(status, 200);
+    assert!(body.contains("Welcome"));
+    let (status, body) = get(&server.url, "/guide/two%20words.html");
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = get(&server.url, "/old");
+    assert_eq!(status, 404, "a folder without an index");
+    let (status, body) = get(&server.url, "/no/such/page");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+    let (status, _) = get(&server.url, "/../../etc/passwd");
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn serve_rebuilds_on_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    copy_dir(&fixture("plain"), &book);
+    let dest = tmp.path().join("site");
+    let server = serve(&book, &dest, true);
+    let (_, body) = get(&server.url, "/three.html");
+    assert!(body.contains("<h1 id=\"three\">"));
+    fs::write(book.join("src/three.md"), "# Three, edited\n").unwrap();
+    let start = Instant::now();
+    loop {
+        let (_, body) = get(&server.url, "/three.html");
+        if body.contains("Three, edited") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "not rebuilt");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
