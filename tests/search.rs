@@ -536,6 +536,16 @@ fn index_reports_and_search_needs_a_project() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no `runbooks` folder"));
     let dir = project();
+    // From inside the project (a relative root), twice: built, then up to date.
+    for expected in ["search index built", "search index is up to date"] {
+        let out = runbook()
+            .current_dir(dir.path())
+            .arg("index")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with(expected), "{stdout}");
+    }
     let out = run(dir.path(), &["search", "?!"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to search for"));

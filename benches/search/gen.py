@@ -8,7 +8,6 @@ Writes OUT_DIR/runbooks/facts.toml, OUT_DIR/runbooks/shared/*.toml and one runbo
 100,000 steps), with revisions, sections, conditions at every level, roles, kinds, waits,
 includes of shared steps and Markdown bodies of realistic administration text. Everything it
 writes passes `runbook check`. The same seed gives the same files, byte for byte.
-Also writes OUT_DIR/queries.txt: queries for the latency measurement, one a line.
 """
 
 import argparse
@@ -270,28 +269,6 @@ def shared_file(rng, n):
     return ids, "\n".join(out)
 
 
-QUERIES = [
-    "assign licence",
-    "service account password",
-    "partner center consent",
-    "renew certificate",
-    "billing invoices",
-    "webhook endpoint",
-    "reconciliation",
-    "\"security policy\"",
-    "provision*",
-    "subscripton",
-    "migrate customers",
-    "exchange online mailbox",
-    "app registrations",
-    "throttling",
-    "global administrator role",
-    "deduplication invoices",
-    "failover gateway",
-    "power automate workflow",
-    "temporary secret",
-    "onboarding tenant",
-]
 
 
 def main():
@@ -316,8 +293,6 @@ def main():
         rid, text = runbook(rng, n, shared, ids)
         with open(os.path.join(root, f"{rid}.toml"), "w") as f:
             f.write(text + "\n")
-    with open(os.path.join(args.out, "queries.txt"), "w") as f:
-        f.write("\n".join(QUERIES) + "\n")
 
 
 if __name__ == "__main__":

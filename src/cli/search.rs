@@ -1,8 +1,8 @@
 //! `runbook search` and `runbook index`.
 
-use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -34,8 +34,9 @@ pub struct SearchArgs {
     #[arg(long = "kind", value_name = "KIND")]
     pub kinds: Vec<String>,
     /// At most this many hits.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub limit: usize,
+    #[arg(long, default_value_t = 10, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: SearchFormat,
@@ -52,55 +53,60 @@ pub struct IndexArgs {
 /// taken more than a second.
 struct Bar {
     bar: ProgressBar,
-    started: Instant,
-    terminal: bool,
-    shown: RefCell<bool>,
+    /// Set when the work is over; guards showing the bar against finishing it.
+    done: Arc<Mutex<bool>>,
 }
 
 impl Bar {
     fn new() -> Bar {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} runbooks ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        Bar {
-            bar,
-            started: Instant::now(),
-            terminal: std::io::stderr().is_terminal(),
-            shown: RefCell::new(false),
+        let done = Arc::new(Mutex::new(false));
+        if std::io::stderr().is_terminal() {
+            let (bar, done) = (bar.clone(), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(1) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if done.lock().map_or(true, |d| *d) {
+                        return;
+                    }
+                }
+                if let Ok(done) = done.lock()
+                    && !*done
+                {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                }
+            });
         }
-    }
-
-    fn maybe_show(&self) {
-        if self.terminal && !*self.shown.borrow() && self.started.elapsed() > Duration::from_secs(1)
-        {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-            *self.shown.borrow_mut() = true;
-        }
+        Bar { bar, done }
     }
 }
 
 impl Progress for Bar {
     fn stage(&self, message: &str, total: Option<u64>) {
-        self.maybe_show();
-        match total {
-            Some(n) => {
-                self.bar.set_length(n);
-                self.bar.set_position(0);
-            }
-            None => self.bar.set_length(0),
-        }
+        let template = match total {
+            Some(_) => "{spinner} {msg} [{bar:30}] {pos}/{len} runbooks ({eta})",
+            None => "{spinner} {msg}...",
+        };
+        self.bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        self.bar.set_length(total.unwrap_or(0));
+        self.bar.set_position(0);
         self.bar.set_message(message.to_string());
     }
 
     fn advance(&self, units: u64) {
         self.bar.inc(units);
-        self.maybe_show();
     }
 
     fn finish(&self) {
+        if let Ok(mut done) = self.done.lock() {
+            *done = true;
+        }
         self.bar.finish_and_clear();
     }
 
@@ -125,7 +131,7 @@ pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnos
             kinds: &args.kinds,
             profile: args.profile.as_deref(),
             set: &args.set,
-            limit: args.limit,
+            limit: args.limit as usize,
         },
         &bar,
     )?;

@@ -575,13 +575,27 @@ pub fn quick_fresh(root: &Path, text: &str) -> bool {
             meta.is_ok_and(|m| stamp_of(&m) == *stamp)
         })
     };
-    if items.len() < 2000 {
-        return same(&items);
+    in_parallel(&items, same)
+}
+
+/// Whether `test` holds for every chunk of `items`, run on a few threads when there are many
+/// (looking files up is work for the kernel, which the machine's cores share).
+fn in_parallel<T: Sync>(items: &[T], test: impl Fn(&[T]) -> bool + Sync) -> bool {
+    const CHUNK: usize = 1500;
+    if items.len() < 2 * CHUNK {
+        return test(items);
     }
-    let (a, b) = items.split_at(items.len() / 2);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get() * 2)
+        .clamp(2, 8)
+        .min(items.len() / CHUNK);
+    let size = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let other = s.spawn(|| same(b));
-        same(a) && other.join().unwrap_or(false)
+        let mut chunks = items.chunks(size);
+        let first = chunks.next().unwrap_or(&[]);
+        let others: Vec<_> = chunks.map(|c| s.spawn(|| test(c))).collect();
+        let mine = test(first);
+        others.into_iter().all(|h| h.join().unwrap_or(false)) && mine
     })
 }
 

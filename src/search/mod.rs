@@ -67,7 +67,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -607,8 +607,8 @@ fn collect(
     let mut want = (limit * 3).max(30);
     let mut parsed: HashMap<String, Option<Expr>> = HashMap::new();
     loop {
-        let (top, count) =
-            searcher.search(query, &(TopDocs::with_limit(want).order_by_score(), Count))?;
+        // No count of all matches: it would keep tantivy from skipping the hopeless ones.
+        let top = searcher.search(query, &TopDocs::with_limit(want).order_by_score())?;
         let mut kept: Vec<Candidate> = Vec::new();
         for (score, addr) in &top {
             let doc: TantivyDocument = searcher.doc(*addr)?;
@@ -664,11 +664,11 @@ fn collect(
                 u64_of(&c.doc, f.digest),
             ))
         });
-        if kept.len() >= limit || top.len() >= count {
+        if kept.len() >= limit || top.len() < want {
             kept.truncate(limit);
             return Ok(kept);
         }
-        want = (want * 4).min(count);
+        want *= 4;
     }
 }
 

@@ -171,13 +171,13 @@ impl Store {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
+        // By name: `keep` may be absolute where the store's folder is relative.
+        let keep = keep.file_name();
         for entry in entries.flatten() {
             let path = entry.path();
-            let is_generation = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(GEN_PREFIX));
-            if is_generation && path != keep && path.is_dir() {
+            let name = entry.file_name();
+            let is_generation = name.to_str().is_some_and(|n| n.starts_with(GEN_PREFIX));
+            if is_generation && Some(name.as_os_str()) != keep && path.is_dir() {
                 let _ = fs::remove_dir_all(&path);
             }
         }
