@@ -19,14 +19,14 @@
 //!     "step": "partner-center-integration-account",
 //!     "address": "prerequisites#partner-center-integration-account",
 //!     "title": "Set up a Partner Center integration account with the Admin Agent role, and a native app",
-//!     "title_highlight": [[48, 53], [54, 59]],
+//!     "title_highlight": [[53, 58], [59, 64], [65, 69]],
 //!     "runbook_title": "Prerequisites for installing and upgrading",
 //!     "section": "Requirements",
 //!     "kind": "requirement",
 //!     "role": null,
-//!     "snippet": "…The integration account should be assigned the 'Admin Agent' role…",
-//!     "highlight": [[52, 57], [58, 63]],
-//!     "score": 12.345,
+//!     "snippet": "…integration account should be assigned the 'Admin Agent' role in Partner Center. …",
+//!     "highlight": [[47, 52], [53, 58], [60, 64]],
+//!     "score": 21.973,
 //!     "conditions": {
 //!       "expression": "tier == \"1-tier\"",
 //!       "text": "Partner tier is 1-Tier (Direct Bill)",
@@ -53,7 +53,12 @@
 //!   e.g. `older revision: before 2.5, 2019-02-04`.
 //! - `missing`: the query words the step does not contain; only ever non-empty when no step
 //!   contains them all.
+//! - `role`: who performs the step, `{"id": "global-admin", "title": "Global Administrator"}`,
+//!   or `null`.
 //! - `score`: relevance, only comparable within one search.
+//!
+//! With no hit the array is empty, and "no results" (with a did-you-mean when a close word is
+//! in the index) goes to standard error.
 
 mod build;
 mod manifest;
@@ -236,10 +241,29 @@ pub fn index(
 pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Results, Diagnostics> {
     trace("search");
     let store = Store::new(root);
-    let (opened, _) = fresh(&store, progress)?;
-    trace("index fresh");
     let ctx = Context::new(root, req)?;
     trace("context");
+    // The usual case, nothing changed: search the index while other threads check that its
+    // sources did not change. The answer is used only if they did not.
+    if let Ok(opened) = store.open() {
+        trace("opened");
+        let (fresh, result) = std::thread::scope(|s| {
+            let check = s.spawn(|| manifest::quick_fresh(&store.root, &opened.text));
+            let result = attempt(&opened, req, &ctx);
+            trace("searched");
+            (check.join().unwrap_or(false), result)
+        });
+        trace("checked (quick)");
+        if fresh {
+            match result {
+                Ok(results) => return Ok(results),
+                Err(Failure::Input(d)) => return Err(d),
+                Err(Failure::Damaged(_)) => {}
+            }
+        }
+    }
+    let (opened, _) = fresh(&store, progress)?;
+    trace("index fresh");
     match attempt(&opened, req, &ctx) {
         Ok(results) => Ok(results),
         Err(Failure::Input(d)) => Err(d),
