@@ -479,9 +479,10 @@ fn a_damaged_index_is_rebuilt() {
     // An index from another version, and a missing pointer.
     let manifest = self::generation(d).join("manifest");
     let text = fs::read_to_string(&manifest).unwrap();
+    let (_, rest) = text.split_once('\n').unwrap();
     fs::write(
         &manifest,
-        text.replacen("runbook-search-index 1", "runbook-search-index 0", 1),
+        format!("runbook-search-index 0 tantivy-0.1\n{rest}"),
     )
     .unwrap();
     let (_, err) = ok(d, &["search", "admin"]);

@@ -10,7 +10,7 @@ use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::condition::Expr;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
-use crate::facts::Vocabulary;
+use crate::facts::{FactKind, Vocabulary};
 use crate::project::{self, FACTS_FILE, Project, RUNBOOK_DIR};
 use crate::runbook::load::{Library, RawRunbook, RawShared, Resolver};
 use crate::runbook::{Runbook, validate};
@@ -66,7 +66,7 @@ pub fn add_runbook(
                 let mut when = when.clone();
                 when.extend(step.when.iter().map(|c| c.expr.clone()));
                 let condition = Expr::and(when);
-                let mut body = markdown_text(&step.body);
+                let mut body = markdown_text(&expand_lookups(&step.body, vocab));
                 for timed in [&step.wait, &step.expires].into_iter().flatten() {
                     if !body.is_empty() {
                         body.push('\n');
@@ -114,6 +114,45 @@ pub fn add_runbook(
         }
     }
     Ok(count)
+}
+
+/// A step's text with each lookup (`{{ app_id }}`) replaced by all its values, each with the
+/// fact value that chooses it ("e4b1… (US Data Center) or 5e56… (EU Data Center)"), so that a
+/// value, or the words of its label, find the step. Other variables stay as written.
+pub fn expand_lookups(body: &str, vocab: &Vocabulary) -> String {
+    if !body.contains("{{") {
+        return body.to_string();
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let name = rest[start + 2..start + len].trim();
+        out.push_str(&rest[..start]);
+        match vocab.lookups.get(name) {
+            Some(lookup) => {
+                let fact = vocab.facts.get(&lookup.fact);
+                let values: Vec<String> = lookup
+                    .values
+                    .iter()
+                    .map(|(key, text)| {
+                        let label = match fact.map(|f| &f.kind) {
+                            Some(FactKind::Enum(labels)) => labels.get(key).unwrap_or(key),
+                            _ => key,
+                        };
+                        format!("{text} ({label})")
+                    })
+                    .collect();
+                out.push_str(&values.join(" or "));
+            }
+            None => out.push_str(&rest[start..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads a file for its manifest entry: the stamp taken before reading, the hash of what was
@@ -414,4 +453,33 @@ pub fn incremental(
             ))
         })
         .map_err(Diagnostics::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::{Diagnostics, SourceFile};
+    use crate::facts::Vocabulary;
+
+    #[test]
+    fn lookups_are_expanded_with_their_labels() {
+        let text = r#"
+[facts.region]
+type = "enum"
+name = "Data centre"
+question = "q"
+description = "d"
+values = { us = "US Data Center", eu = "EU Data Center" }
+[lookups.app_id]
+fact = "region"
+description = "d"
+values = { us = "e4b1", eu = "5e56" }
+"#;
+        let file = SourceFile::new("facts.toml", "facts.toml", text.into());
+        let vocab = Vocabulary::load(&file, &mut Diagnostics::default());
+        assert_eq!(
+            super::expand_lookups("Enter `{{ app_id }}` for {{ customer.name }}.", &vocab),
+            "Enter `e4b1 (US Data Center) or 5e56 (EU Data Center)` for {{ customer.name }}."
+        );
+        assert_eq!(super::expand_lookups("no {{ end", &vocab), "no {{ end");
+    }
 }

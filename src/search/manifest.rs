@@ -6,7 +6,7 @@
 //! be quick to parse):
 //!
 //! ```text
-//! runbook-search-index 1 tantivy-0.27
+//! runbook-search-index 2 tantivy-0.27
 //! stamped 1700000000000000000
 //! dir runbooks <TAB> mtime-ns <TAB> size <TAB> 0
 //! facts runbooks/facts.toml <TAB> mtime-ns <TAB> size <TAB> hash
@@ -29,7 +29,7 @@ use super::text::hash;
 
 /// Bumped whenever the schema, the document contents or this file's format change: an index
 /// of another format is rebuilt.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 const MAGIC: &str = "runbook-search-index";
 const ENGINE: &str = "tantivy-0.27";
 /// A file modified less than this before its stamp was taken may change again without its

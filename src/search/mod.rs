@@ -52,7 +52,7 @@
 //!   revision for later versions than the profile's). `label` says it in words for the others,
 //!   e.g. `older revision: before 2.5, 2019-02-04`.
 //! - `missing`: the query words the step does not contain; only ever non-empty when no step
-//!   contains them all.
+//!   contains them all (then up to one word in three may be missing).
 //! - `role`: who performs the step, `{"id": "global-admin", "title": "Global Administrator"}`,
 //!   or `null`.
 //! - `score`: relevance, only comparable within one search.
@@ -197,7 +197,7 @@ pub struct Results {
     pub hits: Vec<Hit>,
     /// The query with its unknown words replaced by the closest words of the index.
     pub suggestion: Option<String>,
-    /// No step holds every word: the hits hold all but one.
+    /// No step holds every word: the hits hold most (all but one in three).
     pub relaxed: bool,
 }
 
@@ -581,7 +581,11 @@ fn run(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Failure
 
     let limit = req.limit.max(1);
     let mut results = Results::default();
-    let most_missing = usize::from(groups.len() >= 2);
+    // When no step has every word, allow one in three to be missing (at least one).
+    let most_missing = match groups.len() {
+        0 | 1 => 0,
+        n => ((n + 1) / 3).max(1),
+    };
     for missing in 0..=most_missing {
         let mut clauses = vec![(Occur::Must, query::combine(&groups, missing))];
         clauses.extend(filters.iter().map(|(o, q)| (*o, q.box_clone())));
@@ -887,7 +891,7 @@ pub fn render_text(results: &Results, color: bool) -> String {
         out.push('\n');
     }
     if results.relaxed {
-        out.push_str("No step has all the words; these have all but one.\n\n");
+        out.push_str("No step has all the words; these have most of them.\n\n");
     }
     let (dim, undim) = if color { (DIM, "\x1b[22m") } else { ("", "") };
     for (i, h) in results.hits.iter().enumerate() {

@@ -339,11 +339,13 @@ impl<'a> Builder<'a> {
 
     /// The closest word of the index to an unknown one, if there is one close enough.
     pub fn suggest(&self, word: &str) -> Option<String> {
-        if word.chars().count() < 3 {
-            return None;
-        }
+        let most = match word.chars().count() {
+            0..=2 => return None,
+            3..=5 => 1,
+            _ => 2,
+        };
         let mut best: Option<(usize, u64, String)> = None;
-        for distance in 1..=2u8 {
+        for distance in 1..=most {
             for (t, n) in self.dictionary_matches(word, distance) {
                 if t == word {
                     continue;
