@@ -64,9 +64,12 @@ impl Profile {
                 other => {
                     diags.push(
                         Diagnostic::error(format!(
-                            "fact `{}` needs a string or a bool, not a {}",
+                            "fact `{}` needs a string or a bool, not {}",
                             fact.id,
-                            other.type_str()
+                            match other.type_str() {
+                                t @ ("array" | "integer") => format!("an {t}"),
+                                t => format!("a {t}"),
+                            }
                         ))
                         .at(&span_of(&file, &value)),
                     );

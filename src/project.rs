@@ -136,7 +136,10 @@ impl Project {
     pub fn find(&self, id: &str) -> Result<&Runbook, Diagnostic> {
         self.runbook(id).ok_or_else(|| {
             let ids: Vec<&str> = self.runbooks.iter().map(|r| r.id.as_str()).collect();
-            let mut d = Diagnostic::error(format!("no runbook `{id}`"));
+            // The id came from the command line: point there.
+            let arg = crate::diagnostics::SourceFile::command_line(id.to_string());
+            let mut d = Diagnostic::error(format!("no runbook `{id}`"))
+                .at(&crate::diagnostics::Span::new(&arg, 0..id.len()));
             d = match crate::diagnostics::did_you_mean(id, ids.iter().copied()) {
                 Some(close) => d.help(format!("did you mean \"{close}\"?")),
                 None => d.help(format!("runbooks: {}", ids.join(", "))),

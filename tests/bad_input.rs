@@ -1,0 +1,86 @@
+//! Bad input of every kind, across profiles, `--set`, templates, `book.toml`, `SUMMARY.md` and
+//! chapters (the runbook and facts files have their own corpus in `check.rs`). Each case is a
+//! folder laid over the base fixture project, with the command line in `args` and the exact
+//! message in `stderr`. Every case must exit 1 with that message, without a panic, and leave
+//! the project exactly as it was: no `-o` file, no half-built site or index.
+//! `RUNBOOK_BLESS=1` rewrites the expected messages after a deliberate change.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{copy_dir, runbook};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// Every file under `root` with its contents.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bad_input_fails_cleanly_with_its_exact_message() {
+    let bless = std::env::var_os("RUNBOOK_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(Path::new(FIXTURES).join("bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let project = tempfile::tempdir().unwrap();
+        copy_dir(&Path::new(FIXTURES).join("base"), project.path());
+        copy_dir(case, project.path());
+        for meta in ["args", "stderr"] {
+            let _ = fs::remove_file(project.path().join(meta));
+        }
+        let before = snapshot(project.path());
+        let args = fs::read_to_string(case.join("args")).unwrap();
+        let out = runbook()
+            .current_dir(project.path())
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let expected_path = case.join("stderr");
+        if bless {
+            fs::write(&expected_path, &stderr).unwrap();
+        }
+        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+        let name = case.file_name().unwrap().to_string_lossy();
+        if out.status.code() != Some(1) {
+            failures.push(format!(
+                "{name}: exit {:?}, expected 1\n{stderr}",
+                out.status.code()
+            ));
+        }
+        if stderr != expected {
+            failures.push(format!(
+                "{name}:\n--- expected\n{expected}\n--- got\n{stderr}"
+            ));
+        }
+        if stderr.contains("panicked") {
+            failures.push(format!("{name}: panicked"));
+        }
+        let after = snapshot(project.path());
+        if after != before {
+            let added: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+            failures.push(format!("{name}: the project changed; new files: {added:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
