@@ -8,6 +8,7 @@
 #      query of queries.txt, several runs each), against `rg -i` over the same sources.
 #
 # Usage: benches/search/run.sh [RUNBOOKS]      (default 10000; WORK=dir keeps the project)
+# RUNBOOK_TRACE=1 runbook search ... prints where one search's time goes.
 # Goals on a 2-core machine: build <= 10 s and <= 400 MB, refresh <= 0.5 s, search median
 # <= 15 ms and >= 5x faster than rg.
 set -euo pipefail
@@ -76,7 +77,7 @@ sleep 2.5
 # 3. Latency, whole process, staleness check included; rg over the same sources.
 python3 - "$bin" "$here/queries.txt" "$runs" "$work" "$build_s" "$build_mb" "$index_mb" \
     "$refresh_s" "$files" "$bytes" "$steps" <<'EOF'
-import statistics, subprocess, sys, time
+import resource, statistics, subprocess, sys, time
 
 (bin_, queries_file, runs, work, build_s, build_mb, index_mb, refresh_s, files, size,
  steps) = sys.argv[1:]
@@ -84,18 +85,28 @@ runs = int(runs)
 queries = [q for q in open(queries_file).read().splitlines() if q.strip()]
 
 def timed(cmd):
+    """Wall time, and CPU time (user + system, all threads), in ms."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return (time.perf_counter() - start) * 1000
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return wall, cpu
 
-search, grep = [], []
+search, grep, search_cpu, grep_cpu = [], [], [], []
 for q in queries:
     words = q.replace('"', "").replace("*", "")
     for _ in range(runs):
-        search.append(timed([bin_, "search", q, "--limit", "10"]))
-        grep.append(timed(["rg", "-i", "-F", "--", words, "runbooks"]))
+        wall, cpu = timed([bin_, "search", q, "--limit", "10"])
+        search.append(wall)
+        search_cpu.append(cpu)
+        wall, cpu = timed(["rg", "-i", "-F", "--", words, "runbooks"])
+        grep.append(wall)
+        grep_cpu.append(cpu)
 
 s, g = statistics.median(search), statistics.median(grep)
+sc, gc = statistics.median(search_cpu), statistics.median(grep_cpu)
 print(f"project: {files} files, {int(size) / 1e6:.1f} MB of TOML, {steps} steps")
 print(f"index build:   {float(build_s):6.2f} s   peak memory {build_mb} MB   index {index_mb} MB"
       f"   (goals: <= 10 s, <= 400 MB)")
@@ -104,6 +115,9 @@ print(f"search median: {s:6.1f} ms  ({len(search)} runs of {len(queries)} querie
       f" p90 {statistics.quantiles(search, n=10)[-1]:.1f} ms; goal: <= 15 ms)")
 print(f"rg -i median:  {g:6.1f} ms")
 print(f"rg / search:   {g / s:6.1f} x  (goal: >= 5 x)")
+print(f"CPU time (user + system, median): search {sc:.1f} ms, rg {gc:.1f} ms ({gc / sc:.1f} x)")
+load = open("/proc/loadavg").read().split()[0] if sys.platform.startswith("linux") else "?"
+print(f"load average at the end: {load} (other work on the machine slows every figure)")
 EOF
 if [ -z "${WORK:-}" ]; then
     rm -rf "$work"

@@ -17,6 +17,7 @@
 //! `deps` are the shared files the runbook includes from, as paths separated by `|`. The
 //! folders' stamps tell, without listing them, that no file was added, removed or renamed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
@@ -547,7 +548,7 @@ pub fn quick_fresh(root: &Path, text: &str) -> bool {
     else {
         return false;
     };
-    let mut items: Vec<(bool, String, Stamp)> = Vec::with_capacity(text.len() / 80);
+    let mut items: Vec<(bool, Cow<str>, Stamp)> = Vec::with_capacity(text.len() / 80);
     for line in lines {
         let Some((kind, rest)) = line.split_once(' ') else {
             return false;
@@ -562,15 +563,20 @@ pub fn quick_fresh(root: &Path, text: &str) -> bool {
         if mtime == 0 || mtime + RACY_NS > stamped {
             return false;
         }
-        items.push((kind == "dir", unescape(path), Stamp { mtime, size }));
+        let path = if path.contains('%') {
+            Cow::Owned(unescape(path))
+        } else {
+            Cow::Borrowed(path)
+        };
+        items.push((kind == "dir", path, Stamp { mtime, size }));
     }
-    let same = |items: &[(bool, String, Stamp)]| {
+    let same = |items: &[(bool, Cow<str>, Stamp)]| {
         items.iter().all(|(dir, path, stamp)| {
-            let full = root.join(path);
+            let full = root.join(&**path);
             let meta = if *dir {
-                fs::metadata(full)
+                fs::metadata(&full)
             } else {
-                fs::symlink_metadata(full)
+                fs::symlink_metadata(&full)
             };
             meta.is_ok_and(|m| stamp_of(&m) == *stamp)
         })
