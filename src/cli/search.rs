@@ -115,9 +115,9 @@ impl Progress for Bar {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostic> {
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostics> {
     serde_json::to_string_pretty(value)
-        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))
+        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")).into())
 }
 
 pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnostics> {
