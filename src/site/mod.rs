@@ -154,6 +154,8 @@ struct Progress {
     start: Instant,
     enabled: bool,
     shown: bool,
+    /// Each stage and when it started; printed with `RUNBOOK_SITE_TIMING=1`.
+    stages: Vec<(&'static str, Instant)>,
 }
 
 impl Progress {
@@ -169,10 +171,15 @@ impl Progress {
             start: Instant::now(),
             enabled,
             shown: false,
+            stages: Vec::new(),
         }
     }
 
     fn stage(&mut self, msg: &'static str) {
+        if timing() {
+            eprintln!("timing: before {msg:<14} peak {} MB", peak_mb());
+        }
+        self.stages.push((msg, Instant::now()));
         self.bar.set_message(msg);
         self.tick();
     }
@@ -192,7 +199,36 @@ impl Progress {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+        if timing() {
+            eprintln!("timing: at the end peak {} MB", peak_mb());
+            let end = Instant::now();
+            let mut from = self.start;
+            let mut name = "setup";
+            for (stage, at) in &self.stages {
+                eprintln!("timing: {name:<14} {:>8.3} s", (*at - from).as_secs_f64());
+                from = *at;
+                name = stage;
+            }
+            eprintln!("timing: {name:<14} {:>8.3} s", (end - from).as_secs_f64());
+        }
     }
+}
+
+fn timing() -> bool {
+    std::env::var_os("RUNBOOK_SITE_TIMING").is_some_and(|v| v == "1")
+}
+
+/// The process's peak resident memory so far, in MB (Linux; 0 elsewhere).
+fn peak_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// Everything written so far, and what the link check needs of it.
@@ -202,8 +238,9 @@ struct Writer {
     /// Links each page has that its templates wrote (content links are checked on their own,
     /// with their source places): page → (template, hrefs).
     template_links: Vec<(String, &'static str, Vec<String>)>,
-    search: Option<search::SearchIndex>,
+    search: Option<search::Indexer>,
     files: usize,
+    pages: usize,
     bytes: u64,
 }
 
@@ -212,6 +249,7 @@ impl Writer {
         self.staging.write(address, contents)?;
         self.index.files.insert(address.to_string());
         self.files += 1;
+        self.pages += usize::from(address.ends_with(".html"));
         self.bytes += contents.len() as u64;
         Ok(())
     }
@@ -228,6 +266,7 @@ impl Writer {
     ) -> Result<(), Diagnostic> {
         self.staging.write(address, html.as_bytes())?;
         self.files += 1;
+        self.pages += 1;
         self.bytes += html.len() as u64;
         self.index.add_page(address, &html);
         let content: HashSet<&str> = content_links.iter().map(String::as_str).collect();
@@ -239,7 +278,7 @@ impl Writer {
         own.dedup();
         self.template_links
             .push((address.to_string(), template, own));
-        if indexed && let Some(s) = self.search.as_mut() {
+        if indexed && let Some(s) = &self.search {
             s.add_page(address, html)?;
         }
         Ok(())
@@ -411,11 +450,12 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         index: SiteIndex::default(),
         template_links: Vec::new(),
         search: if config.html.search {
-            Some(search::SearchIndex::new(&config.language)?)
+            Some(search::Indexer::start(&config.language)?)
         } else {
             None
         },
         files: 0,
+        pages: 0,
         bytes: 0,
     };
 
@@ -523,7 +563,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     }
     if let (Some(p), Some(v)) = (&project, &vars) {
-        if let Some(s) = writer.search.as_mut() {
+        if let Some(s) = &writer.search {
             for record in runbooks::search_records(p, v) {
                 s.add_record(record)?;
             }
@@ -632,6 +672,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     writer.staging.write(NOT_FOUND_PAGE, html.as_bytes())?;
     writer.index.files.insert(NOT_FOUND_PAGE.to_string());
     writer.files += 1;
+    writer.pages += 1;
     writer.bytes += html.len() as u64;
 
     // ---- The print page: every chapter, then every runbook at its current revision.
@@ -676,6 +717,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         writer.staging.write(PRINT_PAGE, html.as_bytes())?;
         writer.index.files.insert(PRINT_PAGE.to_string());
         writer.files += 1;
+        writer.pages += 1;
         writer.bytes += html.len() as u64;
     }
 
@@ -788,10 +830,15 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         return Err(errors.sorted());
     }
 
-    // ---- The search index.
+    // ---- The search index, built once everything else is let go of.
+    let chapter_count = chapters.len();
+    let runbook_count = project.as_ref().map_or(0, |p| p.runbooks.len());
+    drop(chapters);
+    drop(rb_pages);
+    drop(project);
     if let Some(s) = writer.search.take() {
         progress.stage("search index");
-        for (name, contents) in s.files()? {
+        for (name, contents) in s.finish()? {
             let rel = name.to_string_lossy().replace('\\', "/");
             if skip_search_file(&rel) {
                 continue;
@@ -801,7 +848,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     }
     progress.inc(1);
 
-    let pages = writer.template_links.len();
+    let pages = writer.pages;
     let files = writer.files;
     let bytes = writer.bytes;
     writer.staging.commit()?;
@@ -811,8 +858,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     Ok(BuildReport {
         dest,
         warnings: warnings.sorted(),
-        chapters: chapters.len(),
-        runbooks: project.as_ref().map_or(0, |p| p.runbooks.len()),
+        chapters: chapter_count,
+        runbooks: runbook_count,
         pages,
         files,
         bytes,
@@ -827,6 +874,8 @@ fn skip_search_file(rel: &str) -> bool {
         "pagefind-modular-ui.",
         "pagefind-component-ui.",
         "pagefind-highlight.",
+        // The site's search runs pagefind without its worker.
+        "pagefind-worker.",
     ]
     .iter()
     .any(|p| rel.starts_with(p))

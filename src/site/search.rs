@@ -70,7 +70,7 @@ impl SearchIndex {
     }
 
     /// The index's files, relative to its folder.
-    pub fn files(mut self) -> Result<Vec<(PathBuf, Vec<u8>)>, Diagnostic> {
+    pub fn files(mut self) -> Result<Files, Diagnostic> {
         let index = &mut self.index;
         let files = self
             .runtime
@@ -83,5 +83,102 @@ impl SearchIndex {
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
+    }
+}
+
+/// The index's files, relative to its folder, with their contents.
+pub type Files = Vec<(PathBuf, Vec<u8>)>;
+
+enum Item {
+    Page(String, String),
+    Record(SearchRecord),
+}
+
+/// The index built on a thread of its own, so that pagefind reads pages while the next ones
+/// are rendered. The index itself is built only when `finish` is called: by then the caller
+/// has let go of what it no longer needs, since building needs memory of its own.
+pub struct Indexer {
+    tx: Option<std::sync::mpsc::SyncSender<Item>>,
+    go: Option<std::sync::mpsc::Sender<()>>,
+    handle: Option<std::thread::JoinHandle<Result<Files, Diagnostic>>>,
+}
+
+impl Indexer {
+    pub fn start(language: &str) -> Result<Indexer, Diagnostic> {
+        let mut index = SearchIndex::new(language)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(64);
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::Builder::new()
+            .name("search-index".into())
+            .spawn(move || {
+                let mut first_error = None;
+                for item in rx {
+                    if first_error.is_some() {
+                        continue; // drain, so that the sender never blocks
+                    }
+                    let r = match item {
+                        Item::Page(url, html) => index.add_page(&url, html),
+                        Item::Record(r) => index.add_record(r),
+                    };
+                    if let Err(e) = r {
+                        first_error = Some(e);
+                    }
+                }
+                if let Some(e) = first_error {
+                    return Err(e);
+                }
+                // Built only when asked (or never, when the build failed before).
+                if go_rx.recv().is_err() {
+                    return Ok(Vec::new());
+                }
+                index.files()
+            })
+            .map_err(|e| fail("cannot start", e))?;
+        Ok(Indexer {
+            tx: Some(tx),
+            go: Some(go),
+            handle: Some(handle),
+        })
+    }
+
+    fn send(&self, item: Item) -> Result<(), Diagnostic> {
+        match &self.tx {
+            Some(tx) => tx
+                .send(item)
+                .map_err(|_| fail("stopped", "the indexing thread ended")),
+            None => Ok(()),
+        }
+    }
+
+    pub fn add_page(&self, url: &str, html: String) -> Result<(), Diagnostic> {
+        self.send(Item::Page(url.to_string(), html))
+    }
+
+    pub fn add_record(&self, record: SearchRecord) -> Result<(), Diagnostic> {
+        self.send(Item::Record(record))
+    }
+
+    /// Builds the index and returns its files, relative to its folder.
+    pub fn finish(mut self) -> Result<Files, Diagnostic> {
+        drop(self.tx.take());
+        if let Some(go) = self.go.take() {
+            let _ = go.send(());
+        }
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(fail("failed", "the indexing thread stopped")),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        // Abandoned (the build failed): let the thread end without building.
+        drop(self.tx.take());
+        drop(self.go.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }

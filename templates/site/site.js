@@ -73,7 +73,8 @@
     if (!loading) {
       var url = new URL(root + "pagefind/pagefind.js", document.baseURI).href;
       loading = import(url).then(function (pagefind) {
-        return Promise.resolve(pagefind.options({ excerptLength: 20 }))
+        // No worker: one file less to download, and searches here are quick.
+        return Promise.resolve(pagefind.options({ excerptLength: 20, noWorker: true }))
           .then(function () {
             return pagefind.init ? pagefind.init() : null;
           })

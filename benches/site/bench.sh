@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `runbook build` against mdBook, on the same machine, one run each:
+#   - the mdBook user guide (../shared/corpora/mdbook-guide),
+#   - books made by replicating it (651, 1,581 and 3,162 chapters),
+# reporting wall time, peak memory (max RSS), output size, and the bytes a reader downloads
+# for one search (measured in headless Chromium when it and tests/browser's packages are
+# there). mdBook is installed with `cargo install mdbook`.
+#
+#   bash benches/site/bench.sh            results as a Markdown table on stdout
+#   BENCH_DIR=/tmp/b bash benches/site/bench.sh    keep the books and sites there
+#   COPIES="21 102" bash benches/site/bench.sh     choose the replicated sizes
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+guide="${GUIDE:-$root/../shared/corpora/mdbook-guide}"
+work="${BENCH_DIR:-$(mktemp -d)}"
+mkdir -p "$work"
+copies="${COPIES:-21 51 102}"
+mdbook_version="${MDBOOK_VERSION:-0.5.4}"
+query="${QUERY:-preprocessor}"
+
+if [[ ! -f "$guide/src/SUMMARY.md" ]]; then
+  echo "no mdBook guide at $guide (set GUIDE)" >&2
+  exit 1
+fi
+
+mdbook="$work/cargo/bin/mdbook"
+if [[ ! -x "$mdbook" ]]; then
+  echo "installing mdbook $mdbook_version with cargo install…" >&2
+  cargo install mdbook --version "$mdbook_version" --locked --root "$work/cargo" >&2
+fi
+echo "building runbook (release)…" >&2
+cargo build --release --locked --quiet
+target="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target" = /* ]] || target="$root/$target"
+runbook="$target/release/runbook"
+
+# The books.
+books=("guide")
+rm -rf "$work/books"
+mkdir -p "$work/books"
+cp -r "$guide" "$work/books/guide"
+for n in $copies; do
+  chapters="$(python3 "$root/benches/site/make_book.py" "$guide" "$n" "$work/books/x$n")"
+  books+=("x$n")
+  echo "made x$n: $chapters chapters" >&2
+done
+
+chapters_of() {
+  grep -cE '\]\([^)]+\)' "$work/books/$1/src/SUMMARY.md" || true
+}
+
+# Serves a folder on a free loopback port for the duration of one measurement.
+search_bytes() { # kind dir page
+  local kind="$1" dir="$2" page="$3"
+  if [[ ! -x /usr/bin/chromium || ! -d "$root/tests/browser/node_modules/playwright-core" ]]; then
+    echo "n/a"
+    return
+  fi
+  local port log pid bytes
+  log="$(mktemp)"
+  python3 -m http.server --bind 127.0.0.1 0 --directory "$dir" >"$log" 2>&1 &
+  pid=$!
+  port=""
+  for _ in $(seq 1 100); do
+    port="$(grep -oE 'port [0-9]+' "$log" | head -n1 | cut -d' ' -f2 || true)"
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  bytes="$(node "$root/benches/site/search-bytes.mjs" "$kind" "http://127.0.0.1:$port/$page" "$query" 2>/dev/null || echo "failed")"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$log"
+  echo "$bytes"
+}
+
+measure() { # tool book -> "seconds peak_kb output_bytes"
+  local tool="$1" book="$2" out="$work/out/$1-$2" t
+  rm -rf "$out"
+  mkdir -p "$work/out"
+  t="$(mktemp)"
+  if [[ "$tool" == runbook ]]; then
+    /usr/bin/time -f "%e %M" -o "$t" "$runbook" --color never -C "$work/books/$book" build --dest "$out" >/dev/null 2>&1
+  else
+    /usr/bin/time -f "%e %M" -o "$t" "$mdbook" build -d "$out" "$work/books/$book" >/dev/null 2>&1
+  fi
+  echo "$(cat "$t") $(du -sb "$out" | cut -f1)"
+  rm -f "$t"
+}
+
+echo "| book | chapters | tool | wall time (s) | peak memory (MB) | output (MB) | search download (KB) |"
+echo "|---|---:|---|---:|---:|---:|---:|"
+for book in "${books[@]}"; do
+  n="$(chapters_of "$book")"
+  page="index.html"
+  for tool in mdbook runbook; do
+    read -r secs kb bytes <<<"$(measure "$tool" "$book")"
+    sb="$(search_bytes "$tool" "$work/out/$tool-$book" "$page")"
+    [[ "$sb" =~ ^[0-9]+$ ]] && sb="$(awk -v b="$sb" 'BEGIN { printf "%.0f", b / 1024 }')"
+    printf '| %s | %s | %s | %s | %.0f | %.1f | %s |\n' "$book" "$n" "$tool" "$secs" \
+      "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$sb"
+  done
+done
+echo >&2
+echo "books and sites are in $work" >&2
