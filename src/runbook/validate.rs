@@ -1,7 +1,8 @@
 //! Checks over runbooks as a whole: ids, order, revision ranges, conditions that can never
 //! (or always) hold where they stand, and variables in step text.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use super::{Condition, Revision, Runbook, VERSION_FACT, load};
 use crate::condition::{Expr, VersionRange};
@@ -286,14 +287,31 @@ pub fn order(runbooks: &[Runbook]) -> Result<Vec<usize>, Diagnostics> {
             }
         }
     }
+    // Kahn's algorithm; the ready runbook that comes first in the given order goes first.
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); runbooks.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        for &j in ds {
+            dependents[j].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..runbooks.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(Reverse)
+        .collect();
     let mut done = vec![false; runbooks.len()];
     let mut out = Vec::new();
     while out.len() < runbooks.len() {
-        let next = (0..runbooks.len()).find(|&i| !done[i] && deps[i].iter().all(|&j| done[j]));
-        match next {
-            Some(i) => {
+        match ready.pop() {
+            Some(Reverse(i)) => {
                 done[i] = true;
                 out.push(i);
+                for &k in &dependents[i] {
+                    waiting[k] -= 1;
+                    if waiting[k] == 0 {
+                        ready.push(Reverse(k));
+                    }
+                }
             }
             None => {
                 // Whatever is left waits on itself through some chain: report that chain.
