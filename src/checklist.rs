@@ -592,20 +592,7 @@ impl BodyEnv {
                     .get(&Fact::key_of(v))
                     .cloned()
                     .unwrap_or_default(),
-                None => {
-                    let fact = vocab.facts.get(&lookup.fact);
-                    lookup
-                        .values
-                        .iter()
-                        .map(|(key, value)| {
-                            let label = fact
-                                .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
-                                .unwrap_or_else(|| key.clone());
-                            format!("{value} ({label})")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                }
+                None => lookup.all_values(vocab),
             };
             context.insert(lookup.id.clone(), text.into());
         }

@@ -203,6 +203,24 @@ pub struct Lookup {
     pub span: Span,
 }
 
+impl Lookup {
+    /// Every value with the label of the fact value that chooses it, for when that fact is
+    /// not known: "e4b1… (US Data Center) or 5e56… (EU Data Center)".
+    pub fn all_values(&self, vocab: &Vocabulary) -> String {
+        let fact = vocab.facts.get(&self.fact);
+        self.values
+            .iter()
+            .map(|(key, value)| {
+                let label = fact
+                    .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
+                    .unwrap_or_else(|| key.clone());
+                format!("{value} ({label})")
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Role {
     pub id: String,

@@ -120,7 +120,8 @@ fn template_source(
     }
 }
 
-fn template_error(file: &std::sync::Arc<SourceFile>, e: &Error) -> Diagnostic {
+/// A minijinja error as a diagnostic at its place in the template.
+pub fn template_error(file: &std::sync::Arc<SourceFile>, e: &Error) -> Diagnostic {
     let mut d = Diagnostic::error(format!(
         "template error: {}",
         e.detail().unwrap_or(&e.kind().to_string())

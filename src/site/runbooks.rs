@@ -38,19 +38,7 @@ impl Variables {
             names.push((fact.id.clone(), format!("[{}]", fact.name)));
         }
         for lookup in vocab.lookups.values() {
-            let fact = vocab.facts.get(&lookup.fact);
-            let text = lookup
-                .values
-                .iter()
-                .map(|(key, value)| {
-                    let label = fact
-                        .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
-                        .unwrap_or_else(|| key.clone());
-                    format!("{value} ({label})")
-                })
-                .collect::<Vec<_>>()
-                .join(" or ");
-            names.push((lookup.id.clone(), text));
+            names.push((lookup.id.clone(), lookup.all_values(vocab)));
         }
         for (field, shown) in [
             ("name", "name"),

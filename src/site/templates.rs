@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use minijinja::{Environment, Error, Value};
 
-use crate::diagnostics::{Diagnostic, SourceFile, Span};
+use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::project;
 
 pub const DIR: &str = "templates/site";
@@ -99,7 +99,7 @@ impl Templates {
                 SourceFile::new(format!("{DIR}/{name} (built in)"), "", built_in.to_string())
             };
             env.add_template_owned(name.to_string(), file.text.clone())
-                .map_err(|e| template_error(&file, &e))?;
+                .map_err(|e| crate::render::template_error(&file, &e))?;
             sources.push((name.to_string(), file));
         }
         let mut assets = Vec::new();
@@ -135,30 +135,8 @@ impl Templates {
         // The error may be in an included or extended template.
         let at = e.name().unwrap_or(name);
         match self.sources.iter().find(|(n, _)| n == at) {
-            Some((_, file)) => template_error(file, e),
+            Some((_, file)) => crate::render::template_error(file, e),
             None => Diagnostic::error(format!("template error in {at}: {e}")),
         }
     }
-}
-
-fn template_error(file: &Arc<SourceFile>, e: &Error) -> Diagnostic {
-    let mut d = Diagnostic::error(format!(
-        "template error in {}: {}",
-        file.name,
-        e.detail().unwrap_or(&e.kind().to_string())
-    ));
-    match (e.range(), e.line()) {
-        (Some(range), _) => d = d.at(&Span::new(file, range)),
-        (None, Some(line)) => {
-            let start = file
-                .text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum();
-            d = d.at(&Span::new(file, start..start));
-        }
-        _ => {}
-    }
-    d
 }
