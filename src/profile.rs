@@ -200,28 +200,9 @@ pub fn parse_set(assignment: &str, vocab: &Vocabulary) -> Result<(String, Value)
 mod tests {
     use super::*;
 
-    fn vocab() -> Vocabulary {
-        let text = r#"
-[facts.tier]
-type = "enum"
-name = "Partner tier"
-question = "q"
-description = "d"
-values = { "1-tier" = "1-Tier", "2-tier" = "2-Tier" }
-[facts.aad_premium]
-type = "bool"
-name = "AAD"
-question = "q"
-description = "d"
-"#;
-        let f = SourceFile::new("facts.toml", "facts.toml", text.into());
-        let mut d = Diagnostics::default();
-        Vocabulary::load(&f, &mut d)
-    }
-
     #[test]
     fn set_parses_and_points_at_the_value() {
-        let v = vocab();
+        let v = crate::condition::tests::vocab();
         assert_eq!(
             parse_set("tier=2-tier", &v).unwrap().1,
             Value::Enum("2-tier".into())
