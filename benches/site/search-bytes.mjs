@@ -46,7 +46,10 @@ try {
     // mdBook: the search bar opens with "s".
     await page.keyboard.press("s");
     await page.waitForSelector("#mdbook-searchbar, #searchbar", { state: "visible", timeout: 60000 });
-    await page.fill("#mdbook-searchbar, #searchbar", query);
+    // Its index loads when the search bar opens; type once it is there.
+    await page.waitForLoadState("networkidle");
+    // mdBook searches on key events, so the query is typed.
+    await page.locator("#mdbook-searchbar, #searchbar").pressSequentially(query);
     await page.waitForSelector("#mdbook-searchresults li, #searchresults li", { timeout: 60000 });
   }
   await page.waitForTimeout(500);

@@ -279,7 +279,7 @@ impl Writer {
         self.template_links
             .push((address.to_string(), template, own));
         if indexed && let Some(s) = &self.search {
-            s.add_page(address, html)?;
+            s.add_page(address, search_input(&html))?;
         }
         Ok(())
     }
@@ -865,6 +865,23 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         bytes,
         watch,
     })
+}
+
+/// What pagefind reads of a page: only its `data-pagefind-body` article matters, so the
+/// frame around it (header, scripts) is left out to save parsing it once more.
+fn search_input(html: &str) -> String {
+    let lang_end = html
+        .find("<html")
+        .and_then(|i| html[i..].find('>').map(|j| i + j + 1))
+        .unwrap_or(0);
+    match (html.find("<article"), html.rfind("</article>")) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}<body>{}</body></html>",
+            &html[..lang_end],
+            &html[start..end + "</article>".len()]
+        ),
+        _ => html.to_string(),
+    }
 }
 
 /// Pagefind's bundled user interfaces; the site has its own search box.
