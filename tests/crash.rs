@@ -92,3 +92,64 @@ fn two_indexers_at_once_both_finish_and_leave_a_working_index() {
         search_finds_the_admin_agent_step(dir.path());
     }
 }
+
+/// The built site is whole: its pages end properly, and its runbook pages are there.
+fn site_is_whole(dir: &Path) {
+    let book = dir.join("book");
+    for page in ["index.html", "runbooks/prerequisites.html", "checklist.html"] {
+        let html =
+            std::fs::read_to_string(book.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(html.trim_end().ends_with("</html>"), "{page} is cut short");
+    }
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".book.building-"))
+        .collect()
+}
+
+#[test]
+fn build_survives_sigkill_at_any_moment() {
+    let dir = project();
+    let build = |dir: &Path| {
+        let out = runbook().arg("-C").arg(dir).arg("build").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    build(dir.path());
+    site_is_whole(dir.path());
+    for delay in delays(20) {
+        let mut child = spawn(dir.path(), &["build"]);
+        sleep(delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        site_is_whole(dir.path());
+    }
+    build(dir.path());
+    site_is_whole(dir.path());
+    assert_eq!(
+        leftovers(dir.path()),
+        Vec::<String>::new(),
+        "the next build cleans up"
+    );
+}
+
+#[test]
+fn two_builds_at_once_both_finish_and_leave_a_whole_site() {
+    let dir = project();
+    for _ in 0..3 {
+        let a = spawn(dir.path(), &["build"]);
+        let b = spawn(dir.path(), &["build"]);
+        for mut child in [a, b] {
+            assert!(child.wait().unwrap().success());
+        }
+        site_is_whole(dir.path());
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    }
+}

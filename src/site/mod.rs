@@ -446,7 +446,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     };
 
     let mut writer = Writer {
-        staging: output::Staging::new(&dest)?,
+        staging: output::Staging::new(&dest, &root.join(".runbook"))?,
         index: SiteIndex::default(),
         template_links: Vec::new(),
         search: if config.html.search {

@@ -12,6 +12,8 @@ use crate::diagnostics::Diagnostic;
 pub struct Staging {
     dir: TempDir,
     dest: PathBuf,
+    /// Held while building, so that one build at a time writes beside `dest`.
+    _lock: fs::File,
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Diagnostic {
@@ -20,7 +22,8 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> Diagnostic {
 
 impl Staging {
     /// A fresh folder beside `dest`, on the same file system so that it can be renamed.
-    pub fn new(dest: &Path) -> Result<Staging, Diagnostic> {
+    /// `cache` is the project's cache folder, where the build lock lives.
+    pub fn new(dest: &Path, cache: &Path) -> Result<Staging, Diagnostic> {
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -29,6 +32,29 @@ impl Staging {
         let name = dest
             .file_name()
             .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
+        // The lock lives with the caches, out of the way of the project's files.
+        fs::create_dir_all(cache).map_err(|e| io("create", cache, e))?;
+        let lock_path = cache.join("site.lock");
+        let lock = fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io("open", &lock_path, e))?;
+        if lock.try_lock().is_err() {
+            eprintln!("waiting for another build of {} to finish", dest.display());
+            lock.lock().map_err(|e| io("lock", &lock_path, e))?;
+        }
+        // With the lock held no other build is running: whatever staging folder is left
+        // beside `dest` belongs to a build that was killed.
+        if let Ok(entries) = fs::read_dir(&parent) {
+            let prefix = format!(".{name}.building-");
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}.building-"))
             .tempdir_in(&parent)
@@ -36,6 +62,7 @@ impl Staging {
         Ok(Staging {
             dir,
             dest: dest.to_path_buf(),
+            _lock: lock,
         })
     }
 
@@ -134,32 +161,54 @@ mod tests {
     fn swaps_whole_folders() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("book");
-        let s = Staging::new(&dest).unwrap();
+        let s = Staging::new(&dest, &dir.path().join(".runbook")).unwrap();
         s.write("index.html", b"one").unwrap();
         s.write("a/b.html", b"b").unwrap();
         s.commit().unwrap();
         assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "one");
-        let s = Staging::new(&dest).unwrap();
+        let s = Staging::new(&dest, &dir.path().join(".runbook")).unwrap();
         s.write("index.html", b"two").unwrap();
         s.commit().unwrap();
         assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "two");
         assert!(!dest.join("a").exists());
         // Nothing left beside it.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(beside(dir.path()), ["book"]);
     }
 
     #[test]
     fn an_abandoned_build_leaves_the_old_site() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("book");
-        let s = Staging::new(&dest).unwrap();
+        let s = Staging::new(&dest, &dir.path().join(".runbook")).unwrap();
         s.write("index.html", b"one").unwrap();
         s.commit().unwrap();
-        let s = Staging::new(&dest).unwrap();
+        let s = Staging::new(&dest, &dir.path().join(".runbook")).unwrap();
         s.write("index.html", b"half").unwrap();
         drop(s);
         assert_eq!(fs::read_to_string(dest.join("index.html")).unwrap(), "one");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(beside(dir.path()), ["book"]);
+    }
+
+    #[test]
+    fn the_next_build_removes_what_a_killed_one_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("book");
+        fs::create_dir_all(dir.path().join(".book.building-abc123/a")).unwrap();
+        let s = Staging::new(&dest, &dir.path().join(".runbook")).unwrap();
+        s.write("index.html", b"one").unwrap();
+        s.commit().unwrap();
+        assert_eq!(beside(dir.path()), ["book"]);
+    }
+
+    /// What a folder holds, but the cache folder with the build lock.
+    fn beside(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".runbook")
+            .collect();
+        names.sort();
+        names
     }
 
     #[test]
