@@ -96,7 +96,11 @@ fn two_indexers_at_once_both_finish_and_leave_a_working_index() {
 /// The built site is whole: its pages end properly, and its runbook pages are there.
 fn site_is_whole(dir: &Path) {
     let book = dir.join("book");
-    for page in ["index.html", "runbooks/prerequisites.html", "checklist.html"] {
+    for page in [
+        "index.html",
+        "runbooks/prerequisites.html",
+        "checklist.html",
+    ] {
         let html =
             std::fs::read_to_string(book.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
         assert!(html.trim_end().ends_with("</html>"), "{page} is cut short");
