@@ -24,6 +24,13 @@ fn checklist(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Standard error of a run that must fail with exit status 1.
+fn failure(args: &[&str]) -> String {
+    let out = runbook().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn steps(list: &Value) -> Vec<&Value> {
     list["runbooks"]
         .as_array()
@@ -364,12 +371,7 @@ fn unknown_facts_keep_steps_with_their_remaining_condition() {
 
 #[test]
 fn versions_no_revision_covers_are_errors() {
-    let out = runbook()
-        .args(["checklist", "--set", "version=2.4"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let stderr = failure(&["checklist", "--set", "version=2.4"]);
     assert!(
         stderr.contains("Work 365 version 2.4 is not covered by runbook `prerequisites`"),
         "{stderr}"
@@ -379,18 +381,13 @@ fn versions_no_revision_covers_are_errors() {
         "{stderr}"
     );
 
-    let out = runbook()
-        .args([
-            "checklist",
-            "--set",
-            "version=3.0",
-            "--set",
-            "identity=application-user",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let stderr = failure(&[
+        "checklist",
+        "--set",
+        "version=3.0",
+        "--set",
+        "identity=application-user",
+    ]);
     assert!(
         stderr.contains("not covered by runbook `application-user`"),
         "{stderr}"
@@ -418,12 +415,7 @@ fn a_runbook_that_may_not_apply_is_left_out_when_no_revision_covers_the_version(
 
 #[test]
 fn values_outside_a_domain_name_the_allowed_ones() {
-    let out = runbook()
-        .args(["checklist", "--set", "tier=3-tier"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let stderr = failure(&["checklist", "--set", "tier=3-tier"]);
     assert!(
         stderr.contains("`3-tier` is not a value of fact `tier`"),
         "{stderr}"
@@ -460,19 +452,14 @@ fn a_bad_profile_names_file_line_and_column() {
 
 #[test]
 fn strict_names_each_missing_fact_with_its_question() {
-    let out = runbook()
-        .args([
-            "checklist",
-            "--strict",
-            "--set",
-            "version=3.6",
-            "--set",
-            "mode=install",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let stderr = failure(&[
+        "checklist",
+        "--strict",
+        "--set",
+        "version=3.6",
+        "--set",
+        "mode=install",
+    ]);
     assert!(
         stderr.contains("tier: Is the partner 1-Tier (Direct Bill) or 2-Tier? (1-tier, 2-tier)"),
         "{stderr}"
