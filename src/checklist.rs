@@ -67,7 +67,6 @@ pub struct ChecklistSection {
     pub id: String,
     pub title: String,
     pub intro: Option<String>,
-    pub condition: Option<ShownCondition>,
     pub steps: Vec<ChecklistStep>,
 }
 
@@ -358,7 +357,6 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                 id: section.id.clone(),
                 title: section.title.clone(),
                 intro: section.intro.as_ref().map(|i| body_env.render(i)),
-                condition: None,
                 steps,
             });
         }
