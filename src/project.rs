@@ -149,6 +149,26 @@ impl Project {
     }
 }
 
+/// Reads a source file that must lie inside the project: an absolute path, a `..` too many or
+/// a symbolic link cannot make the tool read (and publish) a file from elsewhere.
+pub fn read_inside(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let inside = match (path.canonicalize(), root.canonicalize()) {
+        (Ok(file), Ok(root)) => file.starts_with(root),
+        // A file that cannot be resolved is reported by `read`.
+        (Err(_), _) => true,
+        (Ok(_), Err(_)) => false,
+    };
+    if !inside {
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        return Err(Diagnostic::error(format!("{name} is outside the project")).path(path));
+    }
+    read(root, path)
+}
+
 /// Reads a source file, named relative to the project root.
 pub fn read(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     let name = path

@@ -87,3 +87,68 @@ fn bad_input_fails_cleanly_with_its_exact_message() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Chapters and includes cannot pull a file from outside the project into the site.
+#[cfg(unix)]
+#[test]
+fn chapters_and_includes_stay_inside_the_project() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.md");
+    fs::write(&secret, "# Secret\n\nsecret words\n").unwrap();
+    let project = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(FIXTURES).join("base"), project.path());
+    let guide = project.path().join("guide");
+    fs::create_dir_all(&guide).unwrap();
+    fs::write(
+        project.path().join("book.toml"),
+        "[book]\ntitle = \"T\"\nsrc = \"guide\"\n",
+    )
+    .unwrap();
+    fs::write(
+        guide.join("intro.md"),
+        format!(
+            "# Intro\n\n{{{{#include {}}}}}\n\n{{{{#include {}{}}}}}\n",
+            secret.display(),
+            "../".repeat(12),
+            secret.strip_prefix("/").unwrap().display()
+        ),
+    )
+    .unwrap();
+    fs::write(
+        guide.join("SUMMARY.md"),
+        "# Summary\n\n- [Intro](intro.md)\n",
+    )
+    .unwrap();
+    let out = runbook()
+        .current_dir(project.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("the directive is left out").count(),
+        2,
+        "{stderr}"
+    );
+    let html = fs::read_to_string(project.path().join("book/intro.html")).unwrap();
+    assert!(!html.contains("secret words"));
+
+    std::os::unix::fs::symlink(&secret, guide.join("link.md")).unwrap();
+    fs::write(
+        guide.join("SUMMARY.md"),
+        "# Summary\n\n- [Intro](intro.md)\n- [Link](link.md)\n",
+    )
+    .unwrap();
+    let out = runbook()
+        .current_dir(project.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: guide/link.md is outside the project"),
+        "{stderr}"
+    );
+}

@@ -1049,7 +1049,7 @@ fn render_chapter(
     md: MdOptions,
     warnings: &mut Diagnostics,
 ) -> Result<Chapter, Diagnostic> {
-    let file: Arc<SourceFile> = project::read(root, &c.path)?;
+    let file: Arc<SourceFile> = project::read_inside(root, &c.path)?;
     let expanded: Expanded = preprocess::expand(&file, root, warnings);
     let dir = links::dir_of(&c.rel);
     let rewrite = |d: &str| rewrite_link(d, dir, &c.address, sources, by_rel);

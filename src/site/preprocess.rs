@@ -309,11 +309,13 @@ fn marker<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
     (end > 0).then(|| &rest[..end])
 }
 
+/// Reads an included file, which must be inside the project: an absolute path, a `..` too
+/// many or a symbolic link cannot pull in a file from elsewhere on the machine.
 fn fs_read(root: &Path, path: &Path) -> Result<Arc<SourceFile>, String> {
     if !path.is_file() {
         return Err("no such file".into());
     }
-    project::read(root, path).map_err(|d| d.message)
+    project::read_inside(root, path).map_err(|d| d.message)
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system.
