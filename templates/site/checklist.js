@@ -208,7 +208,12 @@
       });
     }
     var o = cmpValue(value, t.value);
-    switch (t.op) {
+    return opHolds(t.op, o);
+  }
+
+  // Op::holds: whether a comparison's outcome satisfies the operator.
+  function opHolds(op, o) {
+    switch (op) {
       case "==":
         return o === 0;
       case "!=":
@@ -420,20 +425,7 @@
       });
     }
     var o = cmp(t.value);
-    switch (t.op) {
-      case "==":
-        return o === 0;
-      case "!=":
-        return o !== 0;
-      case "<":
-        return o < 0;
-      case "<=":
-        return o <= 0;
-      case ">":
-        return o > 0;
-      default:
-        return o >= 0;
-    }
+    return opHolds(t.op, o);
   }
 
   function partial(e, decide) {
