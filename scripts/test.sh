@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests, and the browser tests of
-# the help site (which install Debian's chromium and the npm packages they need).
+# the help site (which install Debian's chromium and the npm packages they need), then a short
+# run of every fuzz target (which installs cargo-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,4 @@ cargo test --locked
 if [[ -f tests/browser/run.sh ]]; then
   bash tests/browser/run.sh
 fi
+bash scripts/fuzz.sh

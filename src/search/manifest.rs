@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::diagnostics::Diagnostic;
@@ -539,17 +540,93 @@ pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
 /// folder and file it lists has the modification time and size recorded, and none had been
 /// modified just before the stamps were taken. `false` means "look closer" (`check`).
 pub fn quick_fresh(root: &Path, text: &str) -> bool {
-    let mut lines = text.lines();
-    lines.next();
-    let Some(stamped) = lines
-        .next()
-        .and_then(|l| l.strip_prefix("stamped "))
-        .and_then(|v| v.parse::<i128>().ok())
-    else {
-        return false;
-    };
-    let mut items: Vec<(bool, Cow<str>, Stamp)> = Vec::with_capacity(text.len() / 80);
-    for line in lines {
+    let check = QuickCheck::new(root, text);
+    std::thread::scope(|s| {
+        for _ in 0..check.helpers() {
+            s.spawn(|| check.work());
+        }
+        check.work();
+    });
+    check.fresh()
+}
+
+/// [`quick_fresh`], shared out: any number of threads call `work`, each taking the next piece
+/// of the manifest and looking at its files, until all were looked at or one differs, so a
+/// thread that joins late (after searching the index meanwhile) still helps.
+pub struct QuickCheck<'a> {
+    root: &'a Path,
+    /// The manifest's lines after its header, and when their stamps were taken; `None` when
+    /// the header is unreadable.
+    body: Option<(&'a [u8], i128)>,
+    /// Where the next piece starts, in bytes.
+    next: AtomicUsize,
+    /// How many bytes of lines were found unchanged.
+    checked: AtomicUsize,
+    differs: AtomicBool,
+}
+
+impl<'a> QuickCheck<'a> {
+    /// Bytes of manifest (about 150 files) taken at a time: small enough that the threads
+    /// finish together.
+    const PIECE: usize = 16 * 1024;
+
+    pub fn new(root: &'a Path, text: &'a str) -> QuickCheck<'a> {
+        let body = text.split_once('\n').and_then(|(_, rest)| {
+            let (stamped, body) = rest.split_once('\n').unwrap_or((rest, ""));
+            let stamped = stamped.strip_prefix("stamped ")?.parse::<i128>().ok()?;
+            Some((body.as_bytes(), stamped))
+        });
+        QuickCheck {
+            root,
+            body,
+            next: AtomicUsize::new(0),
+            checked: AtomicUsize::new(0),
+            differs: AtomicBool::new(false),
+        }
+    }
+
+    /// How many threads besides the caller are worth starting (one per core for a large
+    /// project: looking files up is the kernel's work, which the cores share).
+    pub fn helpers(&self) -> usize {
+        match self.body {
+            Some((body, _)) if body.len() > 8 * Self::PIECE => {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            }
+            _ => 0,
+        }
+    }
+
+    pub fn work(&self) {
+        let Some((body, stamped)) = self.body else {
+            return;
+        };
+        let mut folder = Folder::default();
+        while !self.differs.load(Ordering::Relaxed) {
+            let from = self.next.fetch_add(Self::PIECE, Ordering::Relaxed);
+            if from >= body.len() {
+                return;
+            }
+            let to = (from + Self::PIECE).min(body.len());
+            // The lines that start in the piece.
+            let lines = &body[line_start(body, from)..line_start(body, to)];
+            let same = lines
+                .split(|&b| b == b'\n')
+                .filter(|line| !line.is_empty())
+                .all(|line| self.unchanged(line, stamped, &mut folder));
+            if !same {
+                self.differs.store(true, Ordering::Relaxed);
+                return;
+            }
+            self.checked.fetch_add(to - from, Ordering::AcqRel);
+        }
+    }
+
+    /// Whether the folder or file of one manifest line has the stamp recorded, and had not
+    /// been modified just before it was taken (its time may then not tell a later change).
+    fn unchanged(&self, line: &[u8], stamped: i128, folder: &mut Folder) -> bool {
+        let Ok(line) = std::str::from_utf8(line) else {
+            return false;
+        };
         let Some((kind, rest)) = line.split_once(' ') else {
             return false;
         };
@@ -568,41 +645,72 @@ pub fn quick_fresh(root: &Path, text: &str) -> bool {
         } else {
             Cow::Borrowed(path)
         };
-        items.push((kind == "dir", path, Stamp { mtime, size }));
+        let now = if kind == "dir" {
+            fs::metadata(self.root.join(&*path))
+                .ok()
+                .map(|m| stamp_of(&m))
+        } else {
+            folder.stamp(self.root, &path)
+        };
+        now == Some(Stamp { mtime, size })
     }
-    let same = |items: &[(bool, Cow<str>, Stamp)]| {
-        items.iter().all(|(dir, path, stamp)| {
-            let full = root.join(&**path);
-            let meta = if *dir {
-                fs::metadata(&full)
-            } else {
-                fs::symlink_metadata(&full)
-            };
-            meta.is_ok_and(|m| stamp_of(&m) == *stamp)
+
+    /// Whether every file was looked at and none differs. Call it once every `work` returned:
+    /// before that it says `false`, which is safe (the caller looks closer).
+    pub fn fresh(&self) -> bool {
+        self.body.is_some_and(|(body, _)| {
+            !self.differs.load(Ordering::Acquire)
+                && self.checked.load(Ordering::Acquire) == body.len()
         })
-    };
-    in_parallel(&items, same)
+    }
 }
 
-/// Whether `test` holds for every chunk of `items`, run on a few threads when there are many
-/// (looking files up is work for the kernel, which the machine's cores share).
-fn in_parallel<T: Sync>(items: &[T], test: impl Fn(&[T]) -> bool + Sync) -> bool {
-    const CHUNK: usize = 1500;
-    if items.len() < 2 * CHUNK {
-        return test(items);
+/// Where the first line starting at or after `at` starts.
+fn line_start(body: &[u8], at: usize) -> usize {
+    if at == 0 {
+        return 0;
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get() * 2)
-        .clamp(2, 8)
-        .min(items.len() / CHUNK);
-    let size = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let mut chunks = items.chunks(size);
-        let first = chunks.next().unwrap_or(&[]);
-        let others: Vec<_> = chunks.map(|c| s.spawn(|| test(c))).collect();
-        let mine = test(first);
-        others.into_iter().all(|h| h.join().unwrap_or(false)) && mine
-    })
+    body[at - 1..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(body.len(), |i| at + i)
+}
+
+/// Looks files up by name in the folder of the previous one, which costs the kernel less than
+/// walking the whole path each time (the manifest lists a folder's files together).
+#[derive(Default)]
+struct Folder {
+    #[cfg(target_os = "linux")]
+    open: Option<(String, rustix::fd::OwnedFd)>,
+}
+
+impl Folder {
+    /// The stamp of the file at `path` (relative to `root`), without following a symbolic link.
+    #[cfg(target_os = "linux")]
+    fn stamp(&mut self, root: &Path, path: &str) -> Option<Stamp> {
+        use rustix::fs::{AtFlags, CWD, Mode, OFlags, StatxFlags, openat, statx};
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        if self.open.as_ref().is_none_or(|(open, _)| open != dir) {
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = openat(CWD, root.join(dir), flags, Mode::empty()).ok()?;
+            self.open = Some((dir.to_string(), fd));
+        }
+        let (_, fd) = self.open.as_ref()?;
+        let mask = StatxFlags::MTIME | StatxFlags::SIZE;
+        let st = statx(fd, name, AtFlags::SYMLINK_NOFOLLOW, mask).ok()?;
+        Some(Stamp {
+            mtime: i128::from(st.stx_mtime.tv_sec) * 1_000_000_000
+                + i128::from(st.stx_mtime.tv_nsec),
+            size: st.stx_size,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn stamp(&mut self, root: &Path, path: &str) -> Option<Stamp> {
+        fs::symlink_metadata(root.join(path))
+            .ok()
+            .map(|m| stamp_of(&m))
+    }
 }
 
 /// The values of `key = "..."` (or `'...'`) assignments in TOML text, wherever they stand
@@ -745,6 +853,85 @@ mod tests {
                 .unwrap_err()
                 .contains("another version")
         );
+    }
+
+    /// A manifest of the project as it is now, its files' times set `age` seconds back.
+    fn stamped_project(files: usize, age: u64) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let runbooks = dir.path().join(RUNBOOK_DIR);
+        fs::create_dir(&runbooks).unwrap();
+        let then = SystemTime::now() - std::time::Duration::from_secs(age);
+        for i in 0..files {
+            let path = runbooks.join(format!("rb-{i:05}.toml"));
+            fs::write(&path, format!("id = \"rb-{i}\"\n")).unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(then)
+                .unwrap();
+        }
+        fs::File::open(&runbooks)
+            .unwrap()
+            .set_modified(then)
+            .unwrap();
+        let scan = scan(dir.path()).unwrap();
+        let entry = |(path, stamp): &(String, Stamp)| Entry {
+            path: path.clone(),
+            stamp: *stamp,
+            hash: 0,
+        };
+        let m = Manifest {
+            stamped: now_ns(),
+            dirs: scan.dirs.iter().map(entry).collect(),
+            facts: None,
+            shared: Vec::new(),
+            runbooks: scan
+                .runbooks
+                .iter()
+                .map(|f| RunbookEntry {
+                    file: entry(f),
+                    id: String::new(),
+                    deps: Vec::new(),
+                })
+                .collect(),
+        };
+        (dir, m.to_text())
+    }
+
+    #[test]
+    fn quick_check_sees_a_change_anywhere_among_many_files() {
+        // Enough files that several threads share the check.
+        let (dir, text) = stamped_project(3000, 10);
+        assert!(QuickCheck::new(dir.path(), &text).helpers() > 0);
+        assert!(quick_fresh(dir.path(), &text));
+        for i in [0, 1499, 2999] {
+            let path = dir.path().join(format!("runbooks/rb-{i:05}.toml"));
+            let file = || fs::File::options().write(true).open(&path).unwrap();
+            let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+            // Same size, new time: rewritten in place.
+            fs::write(&path, fs::read(&path).unwrap()).unwrap();
+            file()
+                .set_modified(mtime + std::time::Duration::from_secs(1))
+                .unwrap();
+            assert!(!quick_fresh(dir.path(), &text), "rb-{i:05} changed");
+            file().set_modified(mtime).unwrap();
+            assert!(quick_fresh(dir.path(), &text), "rb-{i:05} restored");
+        }
+        fs::remove_file(dir.path().join("runbooks/rb-02000.toml")).unwrap();
+        assert!(!quick_fresh(dir.path(), &text), "a file removed");
+    }
+
+    #[test]
+    fn quick_check_distrusts_files_modified_just_before_the_stamps() {
+        let (dir, text) = stamped_project(3, 0);
+        assert!(!quick_fresh(dir.path(), &text));
+        let (dir, text) = stamped_project(3, 10);
+        assert!(quick_fresh(dir.path(), &text));
+        assert!(!quick_fresh(
+            dir.path(),
+            "runbook-search-index 2 tantivy-0.27\n"
+        ));
     }
 
     #[test]

@@ -245,20 +245,27 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
     trace("context");
     // The usual case, nothing changed: search the index while other threads check that its
     // sources did not change. The answer is used only if they did not.
-    if let Ok(opened) = store.open() {
-        trace("opened");
-        let (fresh, result) = std::thread::scope(|s| {
-            let check = s.spawn(|| manifest::quick_fresh(&store.root, &opened.text));
-            let result = attempt(&opened, req, &ctx);
+    if let Ok(current) = store.current() {
+        let check = manifest::QuickCheck::new(&store.root, &current.text);
+        let result = std::thread::scope(|s| {
+            for _ in 0..check.helpers() {
+                s.spawn(|| check.work());
+            }
+            let result = current.open().map(|opened| {
+                trace("opened");
+                attempt(&opened, req, &ctx)
+            });
             trace("searched");
-            (check.join().unwrap_or(false), result)
+            check.work();
+            result
         });
+        let fresh = check.fresh();
         trace("checked (quick)");
         if fresh {
             match result {
-                Ok(results) => return Ok(results),
-                Err(Failure::Input(d)) => return Err(d),
-                Err(Failure::Damaged(_)) => {}
+                Ok(Ok(results)) => return Ok(results),
+                Ok(Err(Failure::Input(d))) => return Err(d),
+                Ok(Err(Failure::Damaged(_))) | Err(_) => {}
             }
         }
     }
@@ -330,7 +337,7 @@ fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Di
 /// Saves fresher stamps, unless the manifest changed meanwhile. The caller holds the lock.
 fn restamp(store: &Store, opened: &Opened, m: manifest::Manifest) {
     let path = opened.generation.join(store::MANIFEST);
-    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| now == opened.text);
+    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| *now == *opened.text);
     if unchanged {
         let _ = store.write_manifest(&opened.generation, &m);
     }

@@ -16,6 +16,7 @@ use std::cell::OnceCell;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
@@ -44,7 +45,7 @@ pub struct Opened {
     pub fields: Fields,
     /// The manifest as written; parsed when needed (a search with nothing changed needs only
     /// the stamps, read straight from the text).
-    pub text: String,
+    pub text: Arc<str>,
     parsed: OnceCell<Result<Manifest, String>>,
 }
 
@@ -83,6 +84,11 @@ impl Store {
     }
 
     pub fn open(&self) -> Result<Opened, OpenError> {
+        self.current()?.open()
+    }
+
+    /// The generation in use and its manifest, without opening the index yet.
+    pub fn current(&self) -> Result<Current, OpenError> {
         let current = match fs::read_to_string(self.dir.join(CURRENT)) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenError::Missing),
@@ -101,7 +107,22 @@ impl Store {
         };
         Manifest::check_header(&text).map_err(OpenError::Damaged)?;
         super::trace("manifest read");
-        let index = Index::open_in_dir(&generation)
+        Ok(Current {
+            generation,
+            text: text.into(),
+        })
+    }
+}
+
+/// An index generation whose manifest was read.
+pub struct Current {
+    pub generation: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl Current {
+    pub fn open(&self) -> Result<Opened, OpenError> {
+        let index = Index::open_in_dir(&self.generation)
             .map_err(|e| OpenError::Damaged(format!("cannot open it: {e}")))?;
         let fields = Fields::of(&index.schema())
             .ok_or_else(|| OpenError::Damaged("its schema is not this version's".into()))?;
@@ -111,15 +132,17 @@ impl Store {
             .try_into()
             .map_err(|e| OpenError::Damaged(format!("cannot read it: {e}")))?;
         Ok(Opened {
-            generation,
+            generation: self.generation.clone(),
             index,
             reader,
             fields,
-            text,
+            text: Arc::clone(&self.text),
             parsed: OnceCell::new(),
         })
     }
+}
 
+impl Store {
     fn lock_file(&self) -> Result<File, Diagnostic> {
         fs::create_dir_all(&self.dir).map_err(|e| io_error("create", &self.dir, e))?;
         let path = self.dir.join(LOCK);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in fuzz/ for a while (FUZZ_SECONDS each, default 30), seeded with the
+# shipped runbooks, the invalid-input fixtures and the guide. A crash fails the run and leaves
+# its input in fuzz/artifacts/<target>/; turn it into a regression test.
+#
+# Usage: scripts/fuzz.sh [TARGET...]        FUZZ_SECONDS=600 scripts/fuzz.sh condition
+# cargo-fuzz needs a nightly compiler; on a stable one, RUSTC_BOOTSTRAP=1 unlocks the flags.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-30}"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz ..." >&2
+    cargo install cargo-fuzz --locked --quiet
+fi
+if ! rustc --version | grep -q nightly; then
+    export RUSTC_BOOTSTRAP=1
+fi
+
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+    targets=(condition runbook_file markdown summary)
+fi
+
+# Seeds: a fresh corpus folder per target, outside the repository's tracked files.
+corpus="fuzz/corpus"
+seed() {
+    local target="$1"
+    shift
+    mkdir -p "$corpus/$target"
+    local f
+    for f in "$@"; do
+        cp "$f" "$corpus/$target/seed-$(echo "$f" | tr / -)"
+    done
+}
+seed runbook_file runbooks/*.toml runbooks/shared/*.toml tests/fixtures/invalid/*.toml
+seed markdown guide/*.md $(find tests/fixtures -name '*.md')
+seed summary $(find guide tests/fixtures -name SUMMARY.md)
+mkdir -p "$corpus/condition"
+grep -ho 'when = "[^"]*"' runbooks/*.toml runbooks/shared/*.toml | sed 's/^when = "//; s/"$//' |
+    sort -u | split -l 1 - "$corpus/condition/seed-"
+
+echo "building the fuzz targets (instrumented; slow the first time) ..." >&2
+cargo fuzz build -O -a
+for t in "${targets[@]}"; do
+    echo "fuzzing $t for ${seconds}s ..." >&2
+    cargo fuzz run -O -a "$t" "$corpus/$t" -- -max_total_time="$seconds" -print_final_stats=1 \
+        2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|.*panicked|Done)' >&2
+done
