@@ -25,20 +25,18 @@ fi
 # Seeds: a fresh corpus folder per target, outside the repository's tracked files.
 corpus="fuzz/corpus"
 seed() {
-    local target="$1"
-    shift
-    mkdir -p "$corpus/$target"
+    mkdir -p "$corpus/$1"
     local f
-    for f in "$@"; do
-        cp "$f" "$corpus/$target/seed-$(echo "$f" | tr / -)"
+    while IFS= read -r f; do
+        cp "$f" "$corpus/$1/seed-$(echo "$f" | tr '/ ' '--')"
     done
 }
-seed runbook_file runbooks/*.toml runbooks/shared/*.toml tests/fixtures/invalid/*.toml
-seed markdown guide/*.md $(find tests/fixtures -name '*.md')
-seed summary $(find guide tests/fixtures -name SUMMARY.md)
+ls runbooks/*.toml runbooks/shared/*.toml tests/fixtures/invalid/*.toml | seed runbook_file
+find guide tests/fixtures -name '*.md' | seed markdown
+find guide tests/fixtures -name SUMMARY.md | seed summary
 mkdir -p "$corpus/condition"
-grep -ho 'when = "[^"]*"' runbooks/*.toml runbooks/shared/*.toml | sed 's/^when = "//; s/"$//' |
-    sort -u | split -l 1 - "$corpus/condition/seed-"
+sed -n "s/^when = '\\(.*\\)'$/\\1/p" runbooks/*.toml runbooks/shared/*.toml | sort -u |
+    split -l 1 - "$corpus/condition/seed-"
 
 echo "building the fuzz targets (instrumented; slow the first time) ..." >&2
 cargo fuzz build -O -a

@@ -10,13 +10,15 @@ use common::{copy_dir, runbook};
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A copy of the project (runbooks and example profiles), so the index goes in a temp dir.
+/// A copy of the project (runbooks, example profiles and the help site's chapters), so the
+/// index goes in a temp dir.
 fn project() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["runbooks", "examples"] {
+    for sub in ["runbooks", "examples", "guide"] {
         copy_dir(&root.join(sub), &dir.path().join(sub));
     }
+    fs::copy(root.join("book.toml"), dir.path().join("book.toml")).unwrap();
     dir
 }
 
@@ -346,7 +348,11 @@ fn refreshes_after_an_edit_and_only_what_changed() {
     let dir = project();
     let d = dir.path();
     let (out, _) = ok(d, &["index"]);
-    assert_eq!(out, format!("search index built: {}\n", counts(d)));
+    let built = format!("search index built: {}, ", counts(d));
+    assert!(
+        out.starts_with(&built) && out.ends_with(" chapter sections\n"),
+        "{out}"
+    );
     let (out, _) = ok(d, &["index"]);
     assert!(out.starts_with("search index is up to date"), "{out}");
     assert!(hits(d, "flamingo", &[]).is_empty());
@@ -437,6 +443,70 @@ fn refreshes_after_an_edit_and_only_what_changed() {
 }
 
 /// "N runbooks, M steps", as `runbook check` counts them (steps of every revision).
+#[test]
+fn chapter_sections_are_found_at_the_sites_anchors_and_kept_fresh() {
+    let dir = project();
+    let d = dir.path();
+    let found = hits(d, "ANCHOR_END", &[]);
+    assert_eq!(found[0]["type"], "chapter");
+    assert_eq!(found[0]["address"], "guide/site.md#chapters-summarymd");
+    assert_eq!(found[0]["runbook_title"], "Publishing the help site");
+    assert!(found[0]["conditions"].is_null());
+
+    // A new section: only the chapters are read again.
+    let authoring = d.join("guide/authoring.md");
+    let text = fs::read_to_string(&authoring).unwrap();
+    fs::write(
+        &authoring,
+        format!("{text}\n## Sea otters\n\nThey hold hands.\n"),
+    )
+    .unwrap();
+    let (out, _) = ok(d, &["index"]);
+    assert!(
+        out.starts_with("search index refreshed (the chapters changed)"),
+        "{out}"
+    );
+    assert_eq!(
+        addresses(&hits(d, "otters", &[])),
+        vec!["guide/authoring.md#sea-otters"]
+    );
+    let (out, _) = ok(d, &["search", "otters"]);
+    assert!(
+        out.contains(
+            "Sea otters\n   guide/authoring.md#sea-otters\n   Writing runbooks · chapter\n"
+        ),
+        "{out}"
+    );
+    // Filters by runbook or kind are about steps.
+    assert!(hits(d, "otters", &["--runbook", "install"]).is_empty());
+    assert!(hits(d, "otters", &["--kind", "action"]).is_empty());
+    // A profile keeps chapter sections: they have no conditions.
+    let profile = d.join("examples/contoso-1tier-us-install.toml");
+    assert_eq!(
+        hits(d, "otters", &["--profile", profile.to_str().unwrap()]).len(),
+        1
+    );
+
+    // Out of SUMMARY.md, out of the index.
+    let summary = d.join("guide/SUMMARY.md");
+    let listed = fs::read_to_string(&summary).unwrap();
+    fs::write(
+        &summary,
+        listed.replace("- [Writing runbooks](authoring.md)\n", ""),
+    )
+    .unwrap();
+    assert!(hits(d, "otters", &[]).is_empty());
+    fs::write(&summary, &listed).unwrap();
+    assert_eq!(hits(d, "otters", &[]).len(), 1);
+
+    // Without book.toml the chapters would be in src/: none. Back, they are found again.
+    let book = fs::read_to_string(d.join("book.toml")).unwrap();
+    fs::remove_file(d.join("book.toml")).unwrap();
+    assert!(hits(d, "otters", &[]).is_empty());
+    fs::write(d.join("book.toml"), book).unwrap();
+    assert_eq!(hits(d, "otters", &[]).len(), 1);
+}
+
 fn counts(d: &Path) -> String {
     let (out, _) = ok(d, &["check"]);
     // checked 6 runbooks, 9 revisions, 112 steps: no errors

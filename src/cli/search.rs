@@ -159,13 +159,14 @@ pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnost
     bar.finish();
     let what = match summary.outcome {
         Outcome::UpToDate => "search index is up to date".to_string(),
+        Outcome::Refreshed(0) => "search index refreshed (the chapters changed)".to_string(),
         Outcome::Refreshed(1) => "search index refreshed (1 runbook file changed)".to_string(),
         Outcome::Refreshed(n) => format!("search index refreshed ({n} runbook files changed)"),
         Outcome::Rebuilt => "search index built".to_string(),
     };
     println!(
-        "{what}: {} runbooks, {} steps",
-        summary.runbooks, summary.steps
+        "{what}: {} runbooks, {} steps, {} chapter sections",
+        summary.runbooks, summary.steps, summary.chapter_sections
     );
     Ok(())
 }

@@ -17,8 +17,9 @@ use crate::runbook::{Runbook, validate};
 use crate::toml_file;
 
 use super::Progress;
+use super::chapters::{self, Chapters};
 use super::manifest::{self, Changes, Entry, Manifest, RunbookEntry, Scan, SharedIndex, Stamp};
-use super::schema::{self, Fields, TYPE_STEP};
+use super::schema::{self, Fields, TYPE_CHAPTER, TYPE_STEP};
 use super::store::{OpenError, Opened, Store};
 use super::text::{hash, markdown_text};
 
@@ -116,6 +117,28 @@ pub fn add_runbook(
     Ok(count)
 }
 
+/// The documents of the chapters' sections. Returns how many.
+fn add_chapters(writer: &IndexWriter, f: &Fields, chapters: &Chapters) -> Result<u64, Diagnostic> {
+    for section in &chapters.sections {
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.doc_type, TYPE_CHAPTER);
+        doc.add_text(f.runbook_title, &section.chapter);
+        doc.add_text(f.section_id, &section.file);
+        doc.add_text(f.step, &section.anchor);
+        doc.add_text(f.title, &section.title);
+        doc.add_text(f.body, &section.text);
+        for text in [&section.title, &section.chapter, &section.text] {
+            doc.add_text(f.words, text);
+        }
+        doc.add_u64(f.revision, 0);
+        doc.add_u64(f.current, 1);
+        let shown = format!("{}\u{0}{}", section.title, section.text);
+        doc.add_u64(f.digest, hash(shown.as_bytes()));
+        writer.add_document(doc).map_err(tantivy_error)?;
+    }
+    Ok(chapters.sections.len() as u64)
+}
+
 /// A step's text with each lookup (`{{ app_id }}`) replaced by all its values, each with the
 /// fact value that chooses it ("e4b1… (US Data Center) or 5e56… (EU Data Center)"), so that a
 /// value, or the words of its label, find the step. Other variables stay as written.
@@ -211,6 +234,7 @@ pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostic
     let (shared, shared_texts) = shared_entries(root, &scan)?;
     progress.stage("Reading runbooks", None);
     let (project, _warnings) = Project::load(root)?;
+    let chapters = chapters::load(root);
 
     let generation = store.new_generation()?;
     let built = (|| -> Result<Vec<RunbookEntry>, Diagnostics> {
@@ -248,6 +272,7 @@ pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostic
             add_runbook(&writer, &fields, rb, vocab)?;
             progress.advance(1);
         }
+        add_chapters(&writer, &fields, &chapters)?;
         progress.stage("Writing the index", None);
         writer.commit().map_err(tantivy_error)?;
         writer.wait_merging_threads().map_err(tantivy_error)?;
@@ -266,6 +291,7 @@ pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostic
         dirs: dirs(&scan),
         facts: Some(facts),
         shared,
+        book: chapters.sources,
         runbooks,
     };
     store.write_manifest(&generation, &manifest)?;
@@ -410,6 +436,14 @@ pub fn incremental(
         .filter(|r| !gone.contains(r.file.path.as_str()))
         .cloned()
         .collect();
+    let book = if changes.chapters {
+        let chapters = chapters::load(root);
+        writer.delete_term(Term::from_field_text(fields.doc_type, TYPE_CHAPTER));
+        add_chapters(&writer, &fields, &chapters)?;
+        chapters.sources
+    } else {
+        old.book.clone()
+    };
     progress.stage("Indexing", Some(runbooks.len() as u64));
     for rb in &runbooks {
         writer.delete_term(Term::from_field_text(fields.runbook, &rb.id));
@@ -438,6 +472,7 @@ pub fn incremental(
         dirs: dirs(scan),
         facts: old.facts.clone(),
         shared,
+        book,
         runbooks: entries,
     };
     store.write_manifest(&opened.generation, &manifest)?;

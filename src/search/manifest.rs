@@ -6,11 +6,12 @@
 //! be quick to parse):
 //!
 //! ```text
-//! runbook-search-index 2 tantivy-0.27
+//! runbook-search-index 3 tantivy-0.27
 //! stamped 1700000000000000000
 //! dir runbooks <TAB> mtime-ns <TAB> size <TAB> 0
 //! facts runbooks/facts.toml <TAB> mtime-ns <TAB> size <TAB> hash
 //! shared runbooks/shared/mfa.toml <TAB> mtime-ns <TAB> size <TAB> hash
+//! book guide/authoring.md <TAB> mtime-ns <TAB> size <TAB> hash
 //! runbook runbooks/install.toml <TAB> mtime-ns <TAB> size <TAB> hash <TAB> id <TAB> deps
 //! ```
 //!
@@ -27,11 +28,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::diagnostics::Diagnostic;
 use crate::project::{FACTS_FILE, RUNBOOK_DIR, SHARED_DIR};
 
+use super::chapters;
 use super::text::hash;
 
 /// Bumped whenever the schema, the document contents or this file's format change: an index
 /// of another format is rebuilt.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 const MAGIC: &str = "runbook-search-index";
 const ENGINE: &str = "tantivy-0.27";
 /// A file modified less than this before its stamp was taken may change again without its
@@ -69,6 +71,8 @@ pub struct Manifest {
     pub dirs: Vec<Entry>,
     pub facts: Option<Entry>,
     pub shared: Vec<Entry>,
+    /// What the help site's chapters were read from (see `chapters::Chapters::sources`).
+    pub book: Vec<Entry>,
     pub runbooks: Vec<RunbookEntry>,
 }
 
@@ -122,6 +126,10 @@ impl Manifest {
             line(&mut out, "shared", s);
             out.push('\n');
         }
+        for b in &self.book {
+            line(&mut out, "book", b);
+            out.push('\n');
+        }
         for r in &self.runbooks {
             line(&mut out, "runbook", &r.file);
             let deps: Vec<String> = r.deps.iter().map(|d| escape(d)).collect();
@@ -154,7 +162,7 @@ impl Manifest {
             let (kind, rest) = line.split_once(' ').ok_or_else(|| bad(n))?;
             match kind {
                 "stamped" => m.stamped = rest.parse().map_err(|_| bad(n))?,
-                "dir" | "facts" | "shared" | "runbook" => {
+                "dir" | "facts" | "shared" | "book" | "runbook" => {
                     let mut cols = rest.split('\t');
                     let mut col = || cols.next().ok_or_else(|| bad(n));
                     let entry = Entry {
@@ -169,6 +177,7 @@ impl Manifest {
                         "dir" => m.dirs.push(entry),
                         "facts" => m.facts = Some(entry),
                         "shared" => m.shared.push(entry),
+                        "book" => m.book.push(entry),
                         _ => {
                             let id = unescape(col()?);
                             let deps = col()?;
@@ -352,11 +361,13 @@ pub struct Changes {
     pub removed: BTreeSet<String>,
     /// Whether the shared files changed at all (then they are all read again).
     pub shared: bool,
+    /// Whether anything the chapters were read from changed (then they all are read again).
+    pub chapters: bool,
 }
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        self.reindex.is_empty() && self.removed.is_empty() && !self.shared
+        self.reindex.is_empty() && self.removed.is_empty() && !self.shared && !self.chapters
     }
 }
 
@@ -376,6 +387,7 @@ enum Slot {
     Dirs,
     Facts,
     Shared(usize),
+    Book(usize),
     Runbook(usize),
 }
 
@@ -458,6 +470,28 @@ pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
         }
     }
 
+    for (i, e) in m.book.iter().enumerate() {
+        let now = fs::symlink_metadata(root.join(&e.path)).map(|m| stamp_of(&m));
+        match now {
+            Ok(now) if e.hash == chapters::FOLDER => {
+                if now != e.stamp {
+                    changes.chapters = true;
+                } else if m.racy(e) && !racy_after(e) {
+                    touched.push((Slot::Book(i), now));
+                }
+            }
+            Ok(now) => match same(e, now) {
+                (false, _) => changes.chapters = true,
+                (true, read) => {
+                    if read && (e.stamp != now || !racy_after(e)) {
+                        touched.push((Slot::Book(i), now));
+                    }
+                }
+            },
+            Err(_) => changes.chapters = true,
+        }
+    }
+
     // Both lists are sorted by path.
     let find = |path: &str| {
         m.runbooks
@@ -525,6 +559,7 @@ pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
                         }
                     }
                     Slot::Shared(i) => r.shared[i].stamp = stamp,
+                    Slot::Book(i) => r.book[i].stamp = stamp,
                     Slot::Runbook(i) => r.runbooks[i].file.stamp = stamp,
                 }
             }
@@ -836,6 +871,11 @@ mod tests {
                 stamp: Stamp { mtime: -1, size: 0 },
                 hash: u64::MAX,
             }],
+            book: vec![Entry {
+                path: ".".into(),
+                stamp: Stamp { mtime: 3, size: 4 },
+                hash: 0,
+            }],
             runbooks: vec![RunbookEntry {
                 file: Entry {
                     path: "runbooks/x\ty.toml".into(),
@@ -886,6 +926,7 @@ mod tests {
             dirs: scan.dirs.iter().map(entry).collect(),
             facts: None,
             shared: Vec::new(),
+            book: Vec::new(),
             runbooks: scan
                 .runbooks
                 .iter()
@@ -930,7 +971,7 @@ mod tests {
         assert!(quick_fresh(dir.path(), &text));
         assert!(!quick_fresh(
             dir.path(),
-            "runbook-search-index 2 tantivy-0.27\n"
+            "runbook-search-index 3 tantivy-0.27\n"
         ));
     }
 

@@ -61,6 +61,7 @@
 //! in the index) goes to standard error.
 
 mod build;
+mod chapters;
 mod manifest;
 mod query;
 pub mod schema;
@@ -135,19 +136,22 @@ pub struct Request<'a> {
     pub limit: usize,
 }
 
-/// A step found.
+/// A step or chapter section found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    /// What the document is: `step`.
+    /// What the document is: `step` or `chapter`.
     #[serde(rename = "type")]
     pub doc_type: String,
     pub runbook: String,
     pub step: String,
-    /// `runbook#step`.
+    /// `runbook#step`, or for a chapter section `file#anchor` (the file relative to the
+    /// project root).
     pub address: String,
     pub title: String,
     pub title_highlight: Vec<[usize; 2]>,
+    /// The runbook's title, or the chapter's.
     pub runbook_title: String,
+    /// Empty for a chapter section, as are `runbook` and `kind`.
     pub section: String,
     pub kind: String,
     pub role: Option<RoleRef>,
@@ -214,7 +218,9 @@ pub enum Outcome {
 pub struct IndexSummary {
     pub outcome: Outcome,
     pub runbooks: usize,
+    /// Documents of steps (one per step of each revision).
     pub steps: u64,
+    pub chapter_sections: u64,
 }
 
 /// Brings the index up to date (from scratch with `force`), building it if there is none.
@@ -230,10 +236,22 @@ pub fn index(
     } else {
         fresh(&store, progress)?
     };
+    let searcher = opened.reader.searcher();
+    // A count, not the term's document frequency, which still counts deleted documents.
+    let chapters = tantivy::query::TermQuery::new(
+        tantivy::Term::from_field_text(opened.fields.doc_type, schema::TYPE_CHAPTER),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    let chapter_sections = searcher
+        .search(&chapters, &tantivy::collector::Count)
+        .map_err(|e| {
+            Diagnostic::error(format!("cannot read the search index: {e}")).path(store.dir.clone())
+        })? as u64;
     Ok(IndexSummary {
         outcome,
         runbooks: opened.manifest().map_or(0, |m| m.runbooks.len()),
-        steps: opened.reader.searcher().num_docs(),
+        steps: searcher.num_docs() - chapter_sections,
+        chapter_sections,
     })
 }
 
@@ -692,13 +710,7 @@ fn collect(
         });
         // A shared step appears in several revisions as the same text: show it once.
         let mut seen = HashSet::new();
-        kept.retain(|c| {
-            seen.insert((
-                text_of(&c.doc, f.runbook).to_string(),
-                text_of(&c.doc, f.step).to_string(),
-                u64_of(&c.doc, f.digest),
-            ))
-        });
+        kept.retain(|c| seen.insert((address(&c.doc, &f), u64_of(&c.doc, f.digest))));
         if kept.len() >= limit || top.len() < want {
             kept.truncate(limit);
             return Ok(kept);
@@ -707,8 +719,18 @@ fn collect(
     }
 }
 
+/// `runbook#step` for a step; `file#anchor` for a chapter section (`file` for its lead text).
 fn address(doc: &TantivyDocument, f: &schema::Fields) -> String {
-    format!("{}#{}", text_of(doc, f.runbook), text_of(doc, f.step))
+    let (place, anchor) = if text_of(doc, f.doc_type) == schema::TYPE_CHAPTER {
+        (text_of(doc, f.section_id), text_of(doc, f.step))
+    } else {
+        (text_of(doc, f.runbook), text_of(doc, f.step))
+    };
+    if anchor.is_empty() {
+        place.to_string()
+    } else {
+        format!("{place}#{anchor}")
+    }
 }
 
 /// Where a hit's revision stands: the one a checklist would use, or another.
@@ -916,7 +938,11 @@ pub fn render_text(results: &Results, color: bool) -> String {
             i + 1,
             emphasize(&h.title, &h.title_highlight, color)
         ));
-        let mut place = format!("{} › {} · {}", h.runbook_title, h.section, h.kind);
+        let mut place = if h.doc_type == schema::TYPE_CHAPTER {
+            format!("{} · chapter", h.runbook_title)
+        } else {
+            format!("{} › {} · {}", h.runbook_title, h.section, h.kind)
+        };
         if let Some(role) = &h.role {
             place.push_str(&format!(" · {}", role.title));
         }

@@ -1,8 +1,9 @@
-//! The index schema: one document per step of every revision.
+//! The index schema: one document per step of every revision, and one per section of every
+//! chapter of the help site.
 //!
-//! Every document says what it is in `type` (`step` today), so that other kinds of document
-//! (the site's chapter sections) can join the same index later: they fill the fields that apply
-//! to them (`title`, `body`, `words`, ...) and leave the step-only ones empty.
+//! Every document says what it is in `type`. A chapter section fills the fields that apply to
+//! it: `runbook_title` is the chapter's title, `section_id` its file, `step` the heading's
+//! anchor, `title` and `body` the heading and its text; the step-only fields stay empty.
 
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -16,10 +17,11 @@ pub const WORDS: &str = "default";
 
 /// What a document is.
 pub const TYPE_STEP: &str = "step";
+pub const TYPE_CHAPTER: &str = "chapter";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// `step` (later also `chapter`).
+    /// `step` or `chapter`.
     pub doc_type: Field,
     pub runbook: Field,
     pub runbook_title: Field,
