@@ -43,5 +43,5 @@ cargo fuzz build -O -a
 for t in "${targets[@]}"; do
     echo "fuzzing $t for ${seconds}s ..." >&2
     cargo fuzz run -O -a "$t" "$corpus/$t" -- -max_total_time="$seconds" -print_final_stats=1 \
-        2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|.*panicked|Done)' >&2
+        2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|.*panicked|Done|Failing input|Reproduce with)' >&2
 done

@@ -625,7 +625,7 @@ impl<'a> QuickCheck<'a> {
     pub fn helpers(&self) -> usize {
         match self.body {
             Some((body, _)) if body.len() > 8 * Self::PIECE => {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
+                std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
             }
             _ => 0,
         }
