@@ -233,12 +233,14 @@ fn peak_mb() -> u64 {
 
 /// Everything written so far, and what the link check needs of it.
 struct Writer {
+    /// Declared first, so that it is dropped first: an abandoned build waits for the
+    /// indexing threads, which write into the staging folder, before that folder goes.
+    search: Option<search::Indexer>,
     staging: output::Staging,
     index: SiteIndex,
     /// Links each page has that its templates wrote (content links are checked on their own,
     /// with their source places): page → (template, hrefs).
     template_links: Vec<(String, &'static str, Vec<String>)>,
-    search: Option<search::Indexer>,
     files: usize,
     pages: usize,
     bytes: u64,
@@ -278,7 +280,7 @@ impl Writer {
         own.dedup();
         self.template_links
             .push((address.to_string(), template, own));
-        if indexed && let Some(s) = &self.search {
+        if indexed && let Some(s) = &mut self.search {
             s.add_page(address, search_input(&html))?;
         }
         Ok(())
@@ -445,15 +447,27 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     };
 
+    // The runbooks' and steps' search records, made now so that the index knows how
+    // many pages and records it will have.
+    let records = match (&project, &vars) {
+        (Some(p), Some(v)) if config.html.search => runbooks::search_records(p, v),
+        _ => Vec::new(),
+    };
+    let staging = output::Staging::new(&dest, &root.join(".runbook"))?;
     let mut writer = Writer {
-        staging: output::Staging::new(&dest, &root.join(".runbook"))?,
-        index: SiteIndex::default(),
-        template_links: Vec::new(),
         search: if config.html.search {
-            Some(search::Indexer::start(&config.language)?)
+            Some(search::Indexer::start(
+                &config.language,
+                staging.path(),
+                chapters.len() + records.len(),
+                config.html.search_shard_size,
+            )?)
         } else {
             None
         },
+        staging,
+        index: SiteIndex::default(),
+        template_links: Vec::new(),
         files: 0,
         pages: 0,
         bytes: 0,
@@ -563,8 +577,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     }
     if let (Some(p), Some(v)) = (&project, &vars) {
-        if let Some(s) = &writer.search {
-            for record in runbooks::search_records(p, v) {
+        if let Some(s) = &mut writer.search {
+            for record in records {
                 s.add_record(record)?;
             }
         }
@@ -838,12 +852,11 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     drop(project);
     if let Some(s) = writer.search.take() {
         progress.stage("search index");
-        for (name, contents) in s.finish()? {
-            let rel = name.to_string_lossy().replace('\\', "/");
-            if skip_search_file(&rel) {
-                continue;
-            }
-            writer.file(&format!("{}/{rel}", search::DIR), &contents)?;
+        // Written by the indexing threads: counted here.
+        for (address, size) in s.finish()? {
+            writer.index.files.insert(address);
+            writer.files += 1;
+            writer.bytes += size;
         }
     }
     progress.inc(1);
@@ -882,20 +895,6 @@ fn search_input(html: &str) -> String {
         ),
         _ => html.to_string(),
     }
-}
-
-/// Pagefind's bundled user interfaces; the site has its own search box.
-fn skip_search_file(rel: &str) -> bool {
-    [
-        "pagefind-ui.",
-        "pagefind-modular-ui.",
-        "pagefind-component-ui.",
-        "pagefind-highlight.",
-        // The site's search runs pagefind without its worker.
-        "pagefind-worker.",
-    ]
-    .iter()
-    .any(|p| rel.starts_with(p))
 }
 
 fn link_error(why: &str, written: &str, span: Option<&Span>, path: &Path) -> Diagnostic {

@@ -72,11 +72,7 @@ impl Staging {
 
     /// Writes a file at a root-relative address (`a/b.html`).
     pub fn write(&self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
-        let path = self.dir.path().join(address);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-        }
-        fs::write(&path, contents).map_err(|e| io("write", &path, e))
+        write_at(self.dir.path(), address, contents)
     }
 
     /// Puts the new site in place of the old one.
@@ -89,6 +85,17 @@ impl Staging {
         }
         result
     }
+}
+
+/// Writes a file at an address relative to `dir`, making the folders it needs. For threads
+/// that write into the staging folder while it is held by the build (which waits for them
+/// before it commits or abandons the folder).
+pub fn write_at(dir: &Path, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+    let path = dir.join(address);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    }
+    fs::write(&path, contents).map_err(|e| io("write", &path, e))
 }
 
 fn swap(new: &Path, dest: &Path) -> Result<(), Diagnostic> {
