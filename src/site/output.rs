@@ -75,6 +75,25 @@ impl Staging {
         write_at(self.dir.path(), address, contents)
     }
 
+    /// Writes a file at a root-relative address through `write`, buffered; returns what
+    /// `write` returns.
+    pub fn write_with<T>(
+        &self,
+        address: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<T>,
+    ) -> Result<T, Diagnostic> {
+        use std::io::Write;
+        let path = self.dir.path().join(address);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        }
+        let file = fs::File::create(&path).map_err(|e| io("write", &path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 18, file);
+        let r = write(&mut out).map_err(|e| io("write", &path, e))?;
+        out.flush().map_err(|e| io("write", &path, e))?;
+        Ok(r)
+    }
+
     /// Puts the new site in place of the old one.
     pub fn commit(self) -> Result<(), Diagnostic> {
         let dest = self.dest.clone();

@@ -28,7 +28,7 @@ pub const SHARDS_FILE: &str = "shards.json";
 
 /// The most pages and records in one shard, unless book.toml says otherwise: bounds the
 /// memory building one takes; a search fetches a little of every shard.
-pub const DEFAULT_SHARD_SIZE: usize = 500;
+pub const DEFAULT_SHARD_SIZE: usize = 300;
 
 /// A book with fewer pages and records than this has one shard; a larger one has at least
 /// two, built at once.
@@ -141,13 +141,12 @@ fn wanted(shard: usize, rel: &str) -> bool {
 }
 
 /// How many pages and records go in each shard, for `total` of them and shards of at most
-/// `max`: shards of even size, and two of them from `SPLIT_FROM` on so that both workers
-/// have one.
+/// `max`: shards of even size, from `SPLIT_FROM` on as many as makes the workers' shares
+/// even (the workers take the shards in turn).
 pub fn shard_size(total: usize, max: usize) -> usize {
-    let max = max.max(1);
-    let mut shards = total.div_ceil(max).max(1);
-    if total >= SPLIT_FROM && shards < WORKERS {
-        shards = WORKERS;
+    let mut shards = total.div_ceil(max.max(1)).max(1);
+    if total >= SPLIT_FROM {
+        shards = shards.next_multiple_of(WORKERS);
     }
     total.div_ceil(shards).max(1)
 }
@@ -229,7 +228,11 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
                 None => Ok(()),
             },
             Item::Build(n) => match current.take() {
-                Some(index) => index.write(&rt, n, site).map(|w| written.extend(w)),
+                Some(index) => {
+                    let r = index.write(&rt, n, site).map(|w| written.extend(w));
+                    release_memory();
+                    r
+                }
                 None => Ok(()),
             },
         };
@@ -240,6 +243,17 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
     match first_error {
         Some(e) => Err(e),
         None => Ok(written),
+    }
+}
+
+/// Hands the memory a built shard used back to the system, so that the next shard does not
+/// add to it: glibc keeps what each thread freed in that thread's arena otherwise.
+fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it is safe to call from
+    // any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -355,7 +369,9 @@ mod tests {
         assert_eq!(shard_size(31, 500), 31);
         assert_eq!(shard_size(199, 500), 199);
         assert_eq!(shard_size(651, 500), 326);
-        assert_eq!(shard_size(3162, 500), 452);
+        assert_eq!(shard_size(651, 300), 163);
+        assert_eq!(shard_size(3162, 500), 396);
+        assert_eq!(shard_size(3162, 300), 264);
         assert_eq!(shard_size(10, 3), 3);
         assert_eq!(shard_size(10, 0), 1);
     }
