@@ -313,6 +313,53 @@ fn builds_are_deterministic() {
 }
 
 #[test]
+fn a_search_index_in_shards_has_every_page_once() {
+    // The plain book with shards of two pages, as a large book gets them.
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("book");
+    copy_dir(&fixture("plain"), &book);
+    let toml = read(book.join("book.toml")).replace(
+        "[output.html.search]\n",
+        "[output.html.search]\nshard-size = 2\n",
+    );
+    fs::write(book.join("book.toml"), toml).unwrap();
+    let (_a, site, stderr) = build(&book);
+    assert!(!stderr.contains("shard-size"), "a known key: {stderr}");
+    let shards: serde_json::Value =
+        serde_json::from_str(&read(site.join("pagefind/shards.json"))).unwrap();
+    let shards: Vec<&str> = shards["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(shards.len() >= 3, "{shards:?}");
+    // The first shard has pagefind's script and WebAssembly; the others only their data.
+    assert!(site.join("pagefind/pagefind.js").is_file());
+    assert!(site.join("pagefind/wasm.en.pagefind").is_file());
+    let mut pages = 0;
+    for dir in std::iter::once("").chain(shards.iter().copied()) {
+        let folder = site.join("pagefind").join(dir);
+        let entry: serde_json::Value =
+            serde_json::from_str(&read(folder.join("pagefind-entry.json"))).unwrap();
+        let count = entry["languages"]["en"]["page_count"].as_u64().unwrap();
+        assert!((1..=2).contains(&count), "{dir}: {count} pages");
+        pages += count;
+        if !dir.is_empty() {
+            assert!(!folder.join("pagefind.js").exists(), "{dir}");
+            assert!(!folder.join("wasm.en.pagefind").exists(), "{dir}");
+            assert!(folder.join("index").is_dir() && folder.join("fragment").is_dir());
+        }
+    }
+    // Every chapter (the first also at index.html, indexed once), no other page.
+    let chapters = summary_targets(&read(book.join("src/SUMMARY.md"))).len() as u64;
+    assert_eq!(pages, chapters);
+    // Still deterministic.
+    let (_b, again, _) = build(&book);
+    assert_eq!(files(&site), files(&again));
+}
+
+#[test]
 fn a_broken_link_fails_the_build_naming_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("site");

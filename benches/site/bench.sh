@@ -2,9 +2,10 @@
 # `runbook build` against mdBook, on the same machine, one run each:
 #   - the mdBook user guide (../shared/corpora/mdbook-guide),
 #   - books made by replicating it (651, 1,581 and 3,162 chapters),
-# reporting wall time, peak memory (max RSS), output size, and the bytes a reader downloads
-# for one search (measured in headless Chromium when it and tests/browser's packages are
-# there). mdBook is installed with `cargo install mdbook`.
+# reporting wall time, CPU time (user + system: steadier than wall time on a shared machine),
+# peak memory (max RSS), output size, and the bytes a reader downloads for one search
+# (measured in headless Chromium when it and tests/browser's packages are there). mdBook is
+# installed with `cargo install mdbook`.
 #
 #   bash benches/site/bench.sh            results as a Markdown table on stdout
 #   BENCH_DIR=/tmp/b bash benches/site/bench.sh    keep the books and sites there
@@ -74,30 +75,41 @@ search_bytes() { # kind dir page
   echo "$bytes"
 }
 
-measure() { # tool book -> "seconds peak_kb output_bytes"
+measure() { # tool book -> "seconds cpu_seconds peak_kb output_bytes"
   local tool="$1" book="$2" out="$work/out/$1-$2" t
   rm -rf "$out"
   mkdir -p "$work/out"
   t="$(mktemp)"
   if [[ "$tool" == runbook ]]; then
-    /usr/bin/time -f "%e %M" -o "$t" "$runbook" --color never -C "$work/books/$book" build --dest "$out" >/dev/null 2>&1
+    /usr/bin/time -f "%e %U %S %M" -o "$t" "$runbook" --color never -C "$work/books/$book" build --dest "$out" >/dev/null 2>&1
   else
-    /usr/bin/time -f "%e %M" -o "$t" "$mdbook" build -d "$out" "$work/books/$book" >/dev/null 2>&1
+    /usr/bin/time -f "%e %U %S %M" -o "$t" "$mdbook" build -d "$out" "$work/books/$book" >/dev/null 2>&1
   fi
-  echo "$(cat "$t") $(du -sb "$out" | cut -f1)"
+  read -r secs user sys kb <"$t"
+  echo "$secs $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') $kb $(du -sb "$out" | cut -f1)"
   rm -f "$t"
 }
 
-echo "| book | chapters | tool | wall time (s) | peak memory (MB) | output (MB) | search download (KB) |"
-echo "|---|---:|---|---:|---:|---:|---:|"
+# Every build first, then the searches: a search's browser profile, deleted when it is done,
+# does not come just before a build (on some file systems creating files soon after deleting
+# many is slower).
+declare -A result
+for book in "${books[@]}"; do
+  for tool in mdbook runbook; do
+    result["$tool-$book"]="$(measure "$tool" "$book")"
+  done
+done
+
+echo "| book | chapters | tool | wall time (s) | CPU time (s) | peak memory (MB) | output (MB) | search download (KB) |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|"
 for book in "${books[@]}"; do
   n="$(chapters_of "$book")"
   page="index.html"
   for tool in mdbook runbook; do
-    read -r secs kb bytes <<<"$(measure "$tool" "$book")"
+    read -r secs cpu kb bytes <<<"${result["$tool-$book"]}"
     sb="$(search_bytes "$tool" "$work/out/$tool-$book" "$page")"
     [[ "$sb" =~ ^[0-9]+$ ]] && sb="$(awk -v b="$sb" 'BEGIN { printf "%.0f", b / 1024 }')"
-    printf '| %s | %s | %s | %s | %.0f | %.1f | %s |\n' "$book" "$n" "$tool" "$secs" \
+    printf '| %s | %s | %s | %s | %s | %.0f | %.1f | %s |\n' "$book" "$n" "$tool" "$secs" "$cpu" \
       "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$sb"
   done
 done

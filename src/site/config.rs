@@ -51,6 +51,8 @@ pub struct HtmlConfig {
     pub print: bool,
     pub search: bool,
     pub search_limit: usize,
+    /// Pages and records per search index (`[output.html.search] shard-size`, runbook's own).
+    pub search_shard_size: usize,
     pub input_404: String,
 }
 
@@ -88,6 +90,7 @@ impl Default for BookConfig {
                 print: true,
                 search: true,
                 search_limit: 30,
+                search_shard_size: super::search::DEFAULT_SHARD_SIZE,
                 input_404: "404.md".into(),
             },
             runbooks: RunbooksConfig {
@@ -165,6 +168,7 @@ struct RawPrint {
 struct RawSearch {
     enable: Option<bool>,
     limit_results: Option<u32>,
+    shard_size: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -211,6 +215,7 @@ const SEARCH_KEYS: &[(&str, Schema)] = &[
     ("expand", Schema::Leaf),
     ("heading-split-level", Schema::Leaf),
     ("copy-js", Schema::Leaf),
+    ("shard-size", Schema::Leaf),
     ("chapter", Schema::Any),
 ];
 
@@ -323,6 +328,9 @@ impl BookConfig {
                 html.search = s.enable.unwrap_or(true);
                 if let Some(limit) = s.limit_results {
                     html.search_limit = limit.max(1) as usize;
+                }
+                if let Some(size) = s.shard_size {
+                    html.search_shard_size = size.max(1) as usize;
                 }
             }
         }

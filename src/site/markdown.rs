@@ -116,6 +116,9 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
     let mut events: Vec<Event<'_>> = Vec::new();
     // A heading's events are held until its end, when its text (and so its id) is known.
     let mut heading: Option<PendingHeading<'_>> = None;
+    // Markdown alone makes HTML as safe as the sanitizer's but for the links' targets: raw
+    // HTML, or a target with a scheme that is not plainly safe, sends the page through it.
+    let mut needs_sanitizer = false;
     for (ev, range) in Parser::new_ext(text, options(o)).into_offset_iter() {
         let ev = match ev {
             Event::Start(Tag::Link {
@@ -125,6 +128,7 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
                 id,
             }) => {
                 let dest = link_target(&dest_url, link_type, &range, &mut out.links, rewrite);
+                needs_sanitizer |= !plainly_safe_url(&dest);
                 Event::Start(Tag::Link {
                     link_type,
                     dest_url: dest,
@@ -139,6 +143,7 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
                 id,
             }) => {
                 let dest = link_target(&dest_url, link_type, &range, &mut out.links, rewrite);
+                needs_sanitizer |= !plainly_safe_url(&dest);
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url: dest,
@@ -147,6 +152,7 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
                 })
             }
             Event::Html(ref h) | Event::InlineHtml(ref h) => {
+                needs_sanitizer = true;
                 raw_html_links(h, range.start, &mut out.links);
                 ev
             }
@@ -227,8 +233,24 @@ pub fn render(text: &str, o: MdOptions, rewrite: &dyn Fn(&str) -> Option<String>
     }
     let mut raw = String::with_capacity(text.len() * 3 / 2);
     html::push_html(&mut raw, events.into_iter());
-    out.html = sanitize(&raw);
+    out.html = if needs_sanitizer { sanitize(&raw) } else { raw };
     out
+}
+
+/// Whether a link or image target can be written as it is: relative, or with a scheme that
+/// cannot run anything. Browsers ignore tabs and line breaks in a URL, so those (and other
+/// control characters) are taken out before looking; anything else goes to the sanitizer.
+fn plainly_safe_url(dest: &str) -> bool {
+    const SAFE: [&str; 5] = ["http", "https", "mailto", "ftp", "tel"];
+    let cleaned: String = dest
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .collect();
+    let Some(colon) = cleaned.find(':') else {
+        return true;
+    };
+    let scheme = &cleaned[..colon];
+    scheme.contains(['/', '?', '#']) || SAFE.iter().any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 fn link_target<'a>(
@@ -516,6 +538,47 @@ mod tests {
         assert!(out.html.contains("type=\"checkbox\""), "{}", out.html);
         assert!(out.html.contains("text-align:center"), "{}", out.html);
         assert!(out.html.contains("class=\"language-rust\""), "{}", out.html);
+    }
+
+    #[test]
+    fn markdown_without_raw_html_skips_the_sanitizer_unless_a_target_is_unsafe() {
+        for md in [
+            "[x](javascript:alert(1))",
+            "[x](JavaScript:alert(1))",
+            "[x](javascript&#58;alert(1))",
+            "<javascript:alert(1)>",
+            "![x](data:image/svg+xml,<svg/onload=alert(1)>)",
+            "[x]: vbscript:msgbox\n\n[x]",
+        ] {
+            let out = r(md);
+            let lower = out.html.to_ascii_lowercase();
+            assert!(
+                !lower.contains("=\"javascript:")
+                    && !lower.contains("=\"vbscript:")
+                    && !lower.contains("=\"data:"),
+                "{md}: {}",
+                out.html
+            );
+        }
+        // A tab is percent-encoded: no scheme any more, a harmless relative address.
+        let out = r("[x](java&#9;script:alert(1))");
+        assert!(out.html.contains("href=\"java%09script:"), "{}", out.html);
+        assert!(plainly_safe_url("a/b.html#c:d"));
+        assert!(plainly_safe_url("https://example.org/a"));
+        assert!(plainly_safe_url("MAILTO:x@y"));
+        assert!(plainly_safe_url("/a:b"));
+        assert!(!plainly_safe_url("a:b"));
+        assert!(!plainly_safe_url(" javascript:x"));
+        assert!(!plainly_safe_url("java\nscript:x"));
+        // Plain Markdown is escaped as it is.
+        let out = r("# T\n\nA \\<b> &amp; \"q\" [l](https://x.org/?a=1&b=\"2\")\n");
+        assert!(
+            out.html
+                .contains("href=\"https://x.org/?a=1&amp;b=%222%22\""),
+            "{}",
+            out.html
+        );
+        assert!(out.html.contains("A &lt;b&gt; &amp; "), "{}", out.html);
     }
 
     #[test]

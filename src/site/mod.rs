@@ -233,12 +233,14 @@ fn peak_mb() -> u64 {
 
 /// Everything written so far, and what the link check needs of it.
 struct Writer {
+    /// Declared first, so that it is dropped first: an abandoned build waits for the
+    /// indexing threads, which write into the staging folder, before that folder goes.
+    search: Option<search::Indexer>,
     staging: output::Staging,
     index: SiteIndex,
     /// Links each page has that its templates wrote (content links are checked on their own,
     /// with their source places): page → (template, hrefs).
     template_links: Vec<(String, &'static str, Vec<String>)>,
-    search: Option<search::Indexer>,
     files: usize,
     pages: usize,
     bytes: u64,
@@ -278,7 +280,7 @@ impl Writer {
         own.dedup();
         self.template_links
             .push((address.to_string(), template, own));
-        if indexed && let Some(s) = &self.search {
+        if indexed && let Some(s) = &mut self.search {
             s.add_page(address, search_input(&html))?;
         }
         Ok(())
@@ -445,15 +447,27 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     };
 
+    // The runbooks' and steps' search records, made now so that the index knows how
+    // many pages and records it will have.
+    let records = match (&project, &vars) {
+        (Some(p), Some(v)) if config.html.search => runbooks::search_records(p, v),
+        _ => Vec::new(),
+    };
+    let staging = output::Staging::new(&dest, &root.join(".runbook"))?;
     let mut writer = Writer {
-        staging: output::Staging::new(&dest, &root.join(".runbook"))?,
-        index: SiteIndex::default(),
-        template_links: Vec::new(),
         search: if config.html.search {
-            Some(search::Indexer::start(&config.language)?)
+            Some(search::Indexer::start(
+                &config.language,
+                staging.path(),
+                chapters.len() + records.len(),
+                config.html.search_shard_size,
+            )?)
         } else {
             None
         },
+        staging,
+        index: SiteIndex::default(),
+        template_links: Vec::new(),
         files: 0,
         pages: 0,
         bytes: 0,
@@ -563,8 +577,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     }
     if let (Some(p), Some(v)) = (&project, &vars) {
-        if let Some(s) = &writer.search {
-            for record in runbooks::search_records(p, v) {
+        if let Some(s) = &mut writer.search {
+            for record in records {
                 s.add_record(record)?;
             }
         }
@@ -690,17 +704,17 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
             number: Option<String>,
             html: String,
         }
+        // The template gets a marker in place of each chapter's HTML, and the page is
+        // written with the chapters put in as it goes: the book is never in memory twice.
+        let marker = PrintMarker::new();
         let printed: Vec<PrintChapter> = chapters
-            .par_iter()
+            .iter()
             .enumerate()
-            .map(|(n, c)| {
-                let src = &sources[c.source];
-                PrintChapter {
-                    id: format!("c{n}"),
-                    title: &c.title,
-                    number: src.number.as_ref().map(|n| section_label(n)),
-                    html: links::rebase(&c.html, &src.address, Some(n), &in_page),
-                }
+            .map(|(n, c)| PrintChapter {
+                id: format!("c{n}"),
+                title: &c.title,
+                number: sources[c.source].number.as_ref().map(|n| section_label(n)),
+                html: marker.of(n),
             })
             .collect();
         let printed_runbooks: Vec<&runbooks::RunbookPage> =
@@ -712,13 +726,20 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
                 runbooks => ser(&printed_runbooks),
             }
         };
-        let html = templates.render("print.html.j2", ctx)?;
+        let frame = templates.render("print.html.j2", ctx)?;
+        drop(printed);
+        let chapter_html = |n: usize| {
+            let c = &chapters[n];
+            links::rebase(&c.html, &sources[c.source].address, Some(n), &in_page)
+        };
+        let bytes = writer
+            .staging
+            .write_with(PRINT_PAGE, |out| marker.fill(&frame, chapter_html, out))?;
         // Derived from pages checked on their own: recorded, not checked again.
-        writer.staging.write(PRINT_PAGE, html.as_bytes())?;
         writer.index.files.insert(PRINT_PAGE.to_string());
         writer.files += 1;
         writer.pages += 1;
-        writer.bytes += html.len() as u64;
+        writer.bytes += bytes;
     }
 
     // ---- Redirects (`[output.html.redirect]`).
@@ -838,12 +859,11 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     drop(project);
     if let Some(s) = writer.search.take() {
         progress.stage("search index");
-        for (name, contents) in s.finish()? {
-            let rel = name.to_string_lossy().replace('\\', "/");
-            if skip_search_file(&rel) {
-                continue;
-            }
-            writer.file(&format!("{}/{rel}", search::DIR), &contents)?;
+        // Written by the indexing threads: counted here.
+        for (address, size) in s.finish()? {
+            writer.index.files.insert(address);
+            writer.files += 1;
+            writer.bytes += size;
         }
     }
     progress.inc(1);
@@ -884,18 +904,68 @@ fn search_input(html: &str) -> String {
     }
 }
 
-/// Pagefind's bundled user interfaces; the site has its own search box.
-fn skip_search_file(rel: &str) -> bool {
-    [
-        "pagefind-ui.",
-        "pagefind-modular-ui.",
-        "pagefind-component-ui.",
-        "pagefind-highlight.",
-        // The site's search runs pagefind without its worker.
-        "pagefind-worker.",
-    ]
-    .iter()
-    .any(|p| rel.starts_with(p))
+/// Stands for a chapter's HTML in the print page's template output, so that the page can be
+/// written chapter by chapter. Its random part keeps any page content from passing for one.
+struct PrintMarker {
+    prefix: String,
+}
+
+impl PrintMarker {
+    fn new() -> PrintMarker {
+        use std::hash::BuildHasher;
+        let nonce = std::collections::hash_map::RandomState::new().hash_one(0u8);
+        PrintMarker {
+            prefix: format!("<!--rbk-print-{nonce:016x}-"),
+        }
+    }
+
+    fn of(&self, n: usize) -> String {
+        format!("{}{n}-->", self.prefix)
+    }
+
+    /// Writes `frame` with each marker replaced by `html(n)`, made in parallel a few at a
+    /// time, in whatever order (and however often) the template put them. Returns the bytes
+    /// written.
+    fn fill(
+        &self,
+        frame: &str,
+        html: impl Fn(usize) -> String + Sync,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<u64> {
+        // (start, end, chapter) of each marker, in order.
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(i) = frame[from..].find(&self.prefix) {
+            let start = from + i;
+            let digits = start + self.prefix.len();
+            let len = frame[digits..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n = frame[digits..digits + len].parse::<usize>().ok();
+            match n {
+                Some(n) if frame[digits + len..].starts_with("-->") => {
+                    found.push((start, digits + len + 3, n));
+                    from = digits + len + 3;
+                }
+                _ => from = digits,
+            }
+        }
+        let mut written = 0u64;
+        let mut at = 0;
+        for group in found.chunks(32) {
+            let parts: Vec<String> = group.par_iter().map(|&(_, _, n)| html(n)).collect();
+            for (&(start, end, _), part) in group.iter().zip(parts) {
+                out.write_all(&frame.as_bytes()[at..start])?;
+                out.write_all(part.as_bytes())?;
+                written += (start - at + part.len()) as u64;
+                at = end;
+            }
+        }
+        out.write_all(&frame.as_bytes()[at..])?;
+        written += (frame.len() - at) as u64;
+        Ok(written)
+    }
 }
 
 fn link_error(why: &str, written: &str, span: Option<&Span>, path: &Path) -> Diagnostic {
@@ -1254,4 +1324,35 @@ fn copy_static(
 /// A serializable value for a template context.
 fn ser<T: Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn print_markers_are_filled_in_any_order_and_only_when_whole() {
+        let m = PrintMarker::new();
+        let frame = format!(
+            "<a>{}</a><b>{}{}</b>{}9<!--rbk-print-x-1-->{}",
+            m.of(1),
+            m.of(0),
+            m.of(1),
+            m.prefix,
+            m.of(2)
+        );
+        let mut out = Vec::new();
+        let n = m
+            .fill(&frame, |n| format!("[{n}]"), &mut out)
+            .expect("written");
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "<a>[1]</a><b>[0][1]</b>{}9<!--rbk-print-x-1-->[2]",
+                m.prefix
+            )
+        );
+        assert_eq!(n, out.len() as u64);
+    }
 }

@@ -72,11 +72,26 @@ impl Staging {
 
     /// Writes a file at a root-relative address (`a/b.html`).
     pub fn write(&self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+        write_at(self.dir.path(), address, contents)
+    }
+
+    /// Writes a file at a root-relative address through `write`, buffered; returns what
+    /// `write` returns.
+    pub fn write_with<T>(
+        &self,
+        address: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<T>,
+    ) -> Result<T, Diagnostic> {
+        use std::io::Write;
         let path = self.dir.path().join(address);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
         }
-        fs::write(&path, contents).map_err(|e| io("write", &path, e))
+        let file = fs::File::create(&path).map_err(|e| io("write", &path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 18, file);
+        let r = write(&mut out).map_err(|e| io("write", &path, e))?;
+        out.flush().map_err(|e| io("write", &path, e))?;
+        Ok(r)
     }
 
     /// Puts the new site in place of the old one.
@@ -89,6 +104,17 @@ impl Staging {
         }
         result
     }
+}
+
+/// Writes a file at an address relative to `dir`, making the folders it needs. For threads
+/// that write into the staging folder while it is held by the build (which waits for them
+/// before it commits or abandons the folder).
+pub fn write_at(dir: &Path, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+    let path = dir.join(address);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    }
+    fs::write(&path, contents).map_err(|e| io("write", &path, e))
 }
 
 fn swap(new: &Path, dest: &Path) -> Result<(), Diagnostic> {

@@ -1,12 +1,20 @@
 //! The in-site search index, built with pagefind's Rust API. Chapters are indexed from their
 //! pages (headings give sub-results); runbooks and steps are custom records whose facts are
 //! pagefind filters, so a search can be narrowed to what applies to one customer.
+//!
+//! A large book's index comes in shards: each a pagefind index of its own over a share of
+//! the pages, in the order they come. The shards are filled and built on two threads while
+//! the pages are rendered, so that building one needs the memory of one shard, not of the
+//! whole book; the site's script merges them into one search with pagefind's `mergeIndex`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
+use tokio::runtime::Runtime;
 
 use crate::diagnostics::Diagnostic;
 
@@ -15,22 +23,36 @@ use super::runbooks::SearchRecord;
 /// The folder of the index in the site.
 pub const DIR: &str = "pagefind";
 
-pub struct SearchIndex {
-    index: PagefindIndex,
-    runtime: tokio::runtime::Runtime,
-    language: String,
-}
+/// The file listing the shards after the first, for the site's script to merge.
+pub const SHARDS_FILE: &str = "shards.json";
+
+/// The most pages and records in one shard, unless book.toml says otherwise: bounds the
+/// memory building one takes; a search fetches a little of every shard.
+pub const DEFAULT_SHARD_SIZE: usize = 300;
+
+/// A book with fewer pages and records than this has one shard; a larger one has at least
+/// two, built at once.
+const SPLIT_FROM: usize = 200;
+
+/// The threads that fill and build shards, taking them in turn; so at most this many
+/// shards are in memory at once.
+const WORKERS: usize = 2;
+
+/// Items waiting for a worker: bounds what the renderer runs ahead.
+const QUEUE: usize = 256;
 
 fn fail(what: &str, e: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(format!("search index: {what}: {e}"))
 }
 
+/// One pagefind index.
+struct SearchIndex {
+    index: PagefindIndex,
+    language: String,
+}
+
 impl SearchIndex {
-    pub fn new(language: &str) -> Result<SearchIndex, Diagnostic> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| fail("cannot start", e))?;
+    fn new(language: &str) -> Result<SearchIndex, Diagnostic> {
         let config = PagefindServiceConfig::builder()
             .keep_index_url(true)
             .force_language(language.to_string())
@@ -38,105 +60,125 @@ impl SearchIndex {
         let index = PagefindIndex::new(Some(config)).map_err(|e| fail("cannot start", e))?;
         Ok(SearchIndex {
             index,
-            runtime,
             language: language.to_string(),
         })
     }
 
     /// A page of the site; only its `data-pagefind-body` part is indexed.
-    pub fn add_page(&mut self, url: &str, html: String) -> Result<(), Diagnostic> {
-        let index = &mut self.index;
-        self.runtime
-            .block_on(index.add_html_file(None, Some(url.to_string()), html))
+    fn add_page(&mut self, rt: &Runtime, url: &str, html: String) -> Result<(), Diagnostic> {
+        rt.block_on(self.index.add_html_file(None, Some(url.to_string()), html))
             .map(|_| ())
             .map_err(|e| fail(&format!("cannot index {url}"), e))
     }
 
-    pub fn add_record(&mut self, record: SearchRecord) -> Result<(), Diagnostic> {
+    fn add_record(&mut self, rt: &Runtime, record: SearchRecord) -> Result<(), Diagnostic> {
         let url = record.url.clone();
         let filters: BTreeMap<String, Vec<String>> = record.filters;
-        let index = &mut self.index;
-        self.runtime
-            .block_on(index.add_custom_record(
-                record.url,
-                record.content,
-                self.language.clone(),
-                Some(record.meta),
-                Some(filters),
-                None,
-            ))
-            .map(|_| ())
-            .map_err(|e| fail(&format!("cannot index {url}"), e))
+        rt.block_on(self.index.add_custom_record(
+            record.url,
+            record.content,
+            self.language.clone(),
+            Some(record.meta),
+            Some(filters),
+            None,
+        ))
+        .map(|_| ())
+        .map_err(|e| fail(&format!("cannot index {url}"), e))
     }
 
-    /// The index's files, relative to its folder.
-    pub fn files(mut self) -> Result<Files, Diagnostic> {
-        let index = &mut self.index;
-        let files = self
-            .runtime
-            .block_on(index.get_files())
+    /// Builds the index and writes the files the site needs of it as shard `n`.
+    fn write(mut self, rt: &Runtime, n: usize, site: &Path) -> Result<Written, Diagnostic> {
+        let files = rt
+            .block_on(self.index.get_files())
             .map_err(|e| fail("cannot build", e))?;
-        let mut out: Vec<(PathBuf, Vec<u8>)> = files
-            .into_iter()
-            .filter(|f| !f.filename.starts_with("playground"))
-            .map(|f| (f.filename, f.contents))
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        drop(self);
+        let base = shard_dir(n);
+        let mut out = Vec::new();
+        for file in files {
+            let rel = file.filename.to_string_lossy().replace('\\', "/");
+            if !wanted(n, &rel) {
+                continue;
+            }
+            let address = format!("{base}{rel}");
+            super::output::write_at(site, &address, &file.contents)?;
+            out.push((address, file.contents.len() as u64));
+        }
         Ok(out)
     }
 }
 
-/// The index's files, relative to its folder, with their contents.
-pub type Files = Vec<(PathBuf, Vec<u8>)>;
+/// Where shard `n` lives in the site: the first at the index folder itself (with pagefind's
+/// script and WebAssembly), the others in numbered folders inside it.
+fn shard_dir(n: usize) -> String {
+    if n == 0 {
+        format!("{DIR}/")
+    } else {
+        format!("{DIR}/{n}/")
+    }
+}
+
+/// Of pagefind's files, those the site uses: its bundled user interfaces are left out (the
+/// site has its own search box, and runs pagefind without its worker), and the shards after
+/// the first need only their own data, since they are merged into the first one's search.
+fn wanted(shard: usize, rel: &str) -> bool {
+    const UNUSED: [&str; 6] = [
+        "pagefind-ui.",
+        "pagefind-modular-ui.",
+        "pagefind-component-ui.",
+        "pagefind-highlight.",
+        "pagefind-worker.",
+        "playground/",
+    ];
+    if UNUSED.iter().any(|p| rel.starts_with(p)) {
+        return false;
+    }
+    shard == 0
+        || rel == "pagefind-entry.json"
+        || rel.ends_with(".pf_meta")
+        || rel.starts_with("index/")
+        || rel.starts_with("fragment/")
+        || rel.starts_with("filter/")
+}
+
+/// How many pages and records go in each shard, for `total` of them and shards of at most
+/// `max`: shards of even size, from `SPLIT_FROM` on as many as makes the workers' shares
+/// even (the workers take the shards in turn).
+pub fn shard_size(total: usize, max: usize) -> usize {
+    let mut shards = total.div_ceil(max.max(1)).max(1);
+    if total >= SPLIT_FROM {
+        shards = shards.next_multiple_of(WORKERS);
+    }
+    total.div_ceil(shards).max(1)
+}
 
 enum Item {
+    /// The items that follow are the next shard's.
+    Start,
     Page(String, String),
     Record(SearchRecord),
+    /// Shard `n` has everything: build it and write its files.
+    Build(usize),
 }
 
-/// The index built on a thread of its own, so that pagefind reads pages while the next ones
-/// are rendered. The index itself is built only when `finish` is called: by then the caller
-/// has let go of what it no longer needs, since building needs memory of its own.
-pub struct Indexer {
-    tx: Option<std::sync::mpsc::SyncSender<Item>>,
-    go: Option<std::sync::mpsc::Sender<()>>,
-    handle: Option<std::thread::JoinHandle<Result<Files, Diagnostic>>>,
+/// The files the shards wrote: addresses in the site, sizes.
+type Written = Vec<(String, u64)>;
+
+struct Worker {
+    tx: Option<SyncSender<Item>>,
+    handle: Option<JoinHandle<Result<Written, Diagnostic>>>,
 }
 
-impl Indexer {
-    pub fn start(language: &str) -> Result<Indexer, Diagnostic> {
-        let mut index = SearchIndex::new(language)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(64);
-        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+impl Worker {
+    fn start(n: usize, language: &str, site: &Path) -> Result<Worker, Diagnostic> {
+        let (tx, rx) = sync_channel::<Item>(QUEUE);
+        let language = language.to_string();
+        let site = site.to_path_buf();
         let handle = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(move || {
-                let mut first_error = None;
-                for item in rx {
-                    if first_error.is_some() {
-                        continue; // drain, so that the sender never blocks
-                    }
-                    let r = match item {
-                        Item::Page(url, html) => index.add_page(&url, html),
-                        Item::Record(r) => index.add_record(r),
-                    };
-                    if let Err(e) = r {
-                        first_error = Some(e);
-                    }
-                }
-                if let Some(e) = first_error {
-                    return Err(e);
-                }
-                // Built only when asked (or never, when the build failed before).
-                if go_rx.recv().is_err() {
-                    return Ok(Vec::new());
-                }
-                index.files()
-            })
+            .name(format!("search-index-{n}"))
+            .spawn(move || work(rx, &language, &site))
             .map_err(|e| fail("cannot start", e))?;
-        Ok(Indexer {
+        Ok(Worker {
             tx: Some(tx),
-            go: Some(go),
             handle: Some(handle),
         })
     }
@@ -150,20 +192,9 @@ impl Indexer {
         }
     }
 
-    pub fn add_page(&self, url: &str, html: String) -> Result<(), Diagnostic> {
-        self.send(Item::Page(url.to_string(), html))
-    }
-
-    pub fn add_record(&self, record: SearchRecord) -> Result<(), Diagnostic> {
-        self.send(Item::Record(record))
-    }
-
-    /// Builds the index and returns its files, relative to its folder.
-    pub fn finish(mut self) -> Result<Files, Diagnostic> {
+    /// Waits for the shards sent so far; a shard not told to build is dropped unbuilt.
+    fn join(&mut self) -> Result<Written, Diagnostic> {
         drop(self.tx.take());
-        if let Some(go) = self.go.take() {
-            let _ = go.send(());
-        }
         match self.handle.take().map(|h| h.join()) {
             Some(Ok(r)) => r,
             Some(Err(_)) => Err(fail("failed", "the indexing thread stopped")),
@@ -172,13 +203,190 @@ impl Indexer {
     }
 }
 
+/// A worker's loop: fills its shards in turn, builds each when told, and stops at its first
+/// error (draining what is sent, so that the sender never waits on it).
+fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diagnostic> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail("cannot start", e))?;
+    let mut written = Vec::new();
+    let mut current: Option<SearchIndex> = None;
+    let mut first_error: Option<Diagnostic> = None;
+    for item in rx {
+        if first_error.is_some() {
+            continue;
+        }
+        let r = match item {
+            Item::Start => SearchIndex::new(language).map(|i| current = Some(i)),
+            Item::Page(url, html) => match current.as_mut() {
+                Some(index) => index.add_page(&rt, &url, html),
+                None => Ok(()),
+            },
+            Item::Record(record) => match current.as_mut() {
+                Some(index) => index.add_record(&rt, record),
+                None => Ok(()),
+            },
+            Item::Build(n) => match current.take() {
+                Some(index) => {
+                    let r = index.write(&rt, n, site).map(|w| written.extend(w));
+                    release_memory();
+                    r
+                }
+                None => Ok(()),
+            },
+        };
+        if let Err(e) = r {
+            first_error = Some(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Hands the memory a built shard used back to the system, so that the next shard does not
+/// add to it: glibc keeps what each thread freed in that thread's arena otherwise.
+fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it is safe to call from
+    // any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The search index: pages and records go to shards of `shard_size` in the order they come,
+/// the shards to the workers in turn.
+pub struct Indexer {
+    site: PathBuf,
+    shard_size: usize,
+    workers: Vec<Worker>,
+    /// Shards started, and how many items the last one has.
+    shards: usize,
+    in_last: usize,
+}
+
+impl Indexer {
+    /// An index of about `total` pages and records, in shards of at most `max_shard`, whose
+    /// files go into `site` (the staging folder).
+    pub fn start(
+        language: &str,
+        site: &Path,
+        total: usize,
+        max_shard: usize,
+    ) -> Result<Indexer, Diagnostic> {
+        let workers = (0..WORKERS)
+            .map(|n| Worker::start(n, language, site))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Indexer {
+            site: site.to_path_buf(),
+            shard_size: shard_size(total, max_shard),
+            workers,
+            shards: 0,
+            in_last: 0,
+        })
+    }
+
+    fn worker(&self, shard: usize) -> &Worker {
+        &self.workers[shard % self.workers.len()]
+    }
+
+    fn send(&mut self, item: Item) -> Result<(), Diagnostic> {
+        if self.shards == 0 || self.in_last >= self.shard_size {
+            if self.shards > 0 {
+                self.worker(self.shards - 1)
+                    .send(Item::Build(self.shards - 1))?;
+            }
+            self.worker(self.shards).send(Item::Start)?;
+            self.shards += 1;
+            self.in_last = 0;
+        }
+        self.in_last += 1;
+        self.worker(self.shards - 1).send(item)
+    }
+
+    pub fn add_page(&mut self, url: &str, html: String) -> Result<(), Diagnostic> {
+        self.send(Item::Page(url.to_string(), html))
+    }
+
+    pub fn add_record(&mut self, record: SearchRecord) -> Result<(), Diagnostic> {
+        self.send(Item::Record(record))
+    }
+
+    /// Builds what is left, waits for every shard, and writes the list of shards. Returns
+    /// the files written (addresses in the site, sizes), sorted.
+    pub fn finish(mut self) -> Result<Written, Diagnostic> {
+        if self.shards == 0 {
+            // Nothing to index: an empty index all the same, so that a search finds nothing
+            // instead of failing.
+            self.worker(0).send(Item::Start)?;
+            self.shards = 1;
+        }
+        self.worker(self.shards - 1)
+            .send(Item::Build(self.shards - 1))?;
+        let mut written = Vec::new();
+        let mut first_error = None;
+        for w in &mut self.workers {
+            match w.join() {
+                Ok(files) => written.extend(files),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let others: Vec<String> = (1..self.shards).map(|n| format!("{n}/")).collect();
+        let manifest = serde_json::json!({ "shards": others }).to_string() + "\n";
+        let address = format!("{DIR}/{SHARDS_FILE}");
+        super::output::write_at(&self.site, &address, manifest.as_bytes())?;
+        written.push((address, manifest.len() as u64));
+        written.sort();
+        Ok(written)
+    }
+}
+
 impl Drop for Indexer {
     fn drop(&mut self) {
-        // Abandoned (the build failed): let the thread end without building.
-        drop(self.tx.take());
-        drop(self.go.take());
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        // Abandoned (the build failed): the workers end without building what they have,
+        // before the staging folder they write into is removed.
+        for w in &mut self.workers {
+            let _ = w.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_even_and_at_most_the_size_asked() {
+        assert_eq!(shard_size(0, 500), 1);
+        assert_eq!(shard_size(31, 500), 31);
+        assert_eq!(shard_size(199, 500), 199);
+        assert_eq!(shard_size(651, 500), 326);
+        assert_eq!(shard_size(651, 300), 163);
+        assert_eq!(shard_size(3162, 500), 396);
+        assert_eq!(shard_size(3162, 300), 264);
+        assert_eq!(shard_size(10, 3), 3);
+        assert_eq!(shard_size(10, 0), 1);
+    }
+
+    #[test]
+    fn later_shards_keep_only_their_data() {
+        assert!(wanted(0, "pagefind.js"));
+        assert!(wanted(0, "wasm.en.pagefind"));
+        assert!(!wanted(0, "pagefind-ui.js"));
+        assert!(!wanted(1, "pagefind.js"));
+        assert!(!wanted(1, "wasm.en.pagefind"));
+        assert!(wanted(1, "pagefind-entry.json"));
+        assert!(wanted(1, "pagefind.en_0123456789.pf_meta"));
+        assert!(wanted(1, "index/en_0123456.pf_index"));
+        assert!(wanted(1, "fragment/en_0123456.pf_fragment"));
+        assert!(wanted(1, "filter/en_0123456.pf_filter"));
     }
 }

@@ -71,12 +71,34 @@
       return Promise.reject(new Error("file"));
     }
     if (!loading) {
-      var url = new URL(root + "pagefind/pagefind.js", document.baseURI).href;
-      loading = import(url).then(function (pagefind) {
+      var base = new URL(root + "pagefind/", document.baseURI).href;
+      // A large site's index comes in shards: the first at pagefind/, the others listed in
+      // shards.json and merged into its searches.
+      var shards = fetch(base + "shards.json", { cache: "no-cache" })
+        .then(function (r) {
+          return r.ok ? r.json() : { shards: [] };
+        })
+        .then(
+          function (m) {
+            return (m && m.shards) || [];
+          },
+          function () {
+            return [];
+          }
+        );
+      loading = Promise.all([import(base + "pagefind.js"), shards]).then(function (got) {
+        var pagefind = got[0];
         // No worker: one file less to download, and searches here are quick.
         return Promise.resolve(pagefind.options({ excerptLength: 20, noWorker: true }))
           .then(function () {
             return pagefind.init ? pagefind.init() : null;
+          })
+          .then(function () {
+            return Promise.all(
+              got[1].map(function (dir) {
+                return pagefind.mergeIndex(base + dir, { excerptLength: 20 });
+              })
+            );
           })
           .then(function () {
             return pagefind;

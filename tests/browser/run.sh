@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the help site. On a fresh Debian machine this installs what it needs
-# (Debian's chromium, the npm packages in package-lock.json), builds the site, serves it with
-# `runbook serve` on a free loopback port, runs the tests, and stops the server.
+# (Debian's chromium, the npm packages in package-lock.json), builds the site (and a copy with
+# its search index in small shards), serves each with `runbook serve` on a free loopback port,
+# runs the tests, and stops the servers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -23,40 +24,60 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target/debug/runbook"
 
 work="$(mktemp -d)"
-server=""
+servers=()
 cleanup() {
-  if [[ -n "$server" ]]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  for pid in "${servers[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-site="$work/book"
-"$bin" -C "$root" --color never build --dest "$site"
-
-# Port 0: the server takes a free port and prints its address.
-"$bin" -C "$root" --color never serve --port 0 --dest "$site" --no-watch >"$work/serve.log" 2>&1 &
-server=$!
-url=""
-for _ in $(seq 1 300); do
-  url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$work/serve.log" | head -n1 || true)"
-  [[ -n "$url" ]] && break
-  if ! kill -0 "$server" 2>/dev/null; then
-    cat "$work/serve.log" >&2
-    echo "runbook serve stopped before it was ready" >&2
+# Serves a built site with `runbook serve` on a free port; sets `url` to its address.
+serve() { # project site log
+  # Port 0: the server takes a free port and prints its address.
+  "$bin" -C "$1" --color never serve --port 0 --dest "$2" --no-watch >"$3" 2>&1 &
+  local pid=$!
+  servers+=("$pid")
+  url=""
+  for _ in $(seq 1 300); do
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$3" | head -n1 || true)"
+    [[ -n "$url" ]] && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$3" >&2
+      echo "runbook serve stopped before it was ready" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  if [[ -z "$url" ]]; then
+    cat "$3" >&2
+    echo "runbook serve did not start" >&2
     exit 1
   fi
-  sleep 0.2
-done
-if [[ -z "$url" ]]; then
-  cat "$work/serve.log" >&2
-  echo "runbook serve did not start" >&2
-  exit 1
+}
+
+site="$work/book"
+"$bin" -C "$root" --color never build --dest "$site"
+serve "$root" "$site" "$work/serve.log"
+base_url="$url"
+echo "serving $site at $base_url"
+
+# The same project with its search index in shards of a few pages each, as a large book's.
+sharded="$work/sharded"
+mkdir -p "$sharded"
+cp -r "$root/book.toml" "$root/guide" "$root/runbooks" "$sharded/"
+if grep -q '^\[output\.html\.search\]' "$sharded/book.toml"; then
+  sed -i 's/^\[output\.html\.search\]$/&\nshard-size = 8/' "$sharded/book.toml"
+else
+  printf '\n[output.html.search]\nshard-size = 8\n' >>"$sharded/book.toml"
 fi
-echo "serving $site at $url"
+"$bin" -C "$sharded" --color never build --dest "$work/sharded-book"
+serve "$sharded" "$work/sharded-book" "$work/serve-sharded.log"
+sharded_url="$url"
+echo "serving the sharded site at $sharded_url"
 
 cd "$here"
-BASE_URL="$url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
+BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
   node --test --test-concurrency=1 checklist.test.mjs site.test.mjs

@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 const BASE_URL = (process.env.BASE_URL || "").replace(/\/?$/, "/");
+const SHARDED_URL = process.env.SHARDED_URL ? process.env.SHARDED_URL.replace(/\/?$/, "/") : "";
 const SITE = process.env.SITE;
 const RUNBOOK = process.env.RUNBOOK;
 const PROJECT = process.env.PROJECT;
@@ -90,8 +91,9 @@ test("every page loads without console errors, with the sidebar", async () => {
   }
 });
 
-test("search finds the step, and narrows to what applies", async () => {
-  const { page, problems, downloads } = await open(BASE_URL + "introduction.html");
+// A search for a step, narrowed by a fact's filter, then followed to the step.
+async function searchForTheStep(base) {
+  const { page, problems, downloads } = await open(base + "introduction.html");
   const before = downloads.length;
   await page.fill("#rbk-search-input", "Admin Agent role");
   const result = page.locator('#rbk-search-results a[href*="/prerequisites.html#partner-center-integration-account"]').first();
@@ -117,6 +119,30 @@ test("search finds the step, and narrows to what applies", async () => {
   await result.click();
   await page.waitForURL(/prerequisites\.html#partner-center-integration-account$/);
   assert.ok(await page.locator("#partner-center-integration-account").isVisible());
+  assert.deepEqual(problems, []);
+  await page.close();
+}
+
+test("search finds the step, and narrows to what applies", async () => {
+  await searchForTheStep(BASE_URL);
+});
+
+// SHARDED_URL serves the same project built with a search index in shards of a few pages,
+// as a large book's is: the shards after the first are merged into each search.
+test("a search index in shards finds the step, and narrows to what applies", { skip: !SHARDED_URL }, async () => {
+  const res = await fetch(SHARDED_URL + "pagefind/shards.json");
+  assert.equal(res.status, 200);
+  const { shards } = await res.json();
+  assert.ok(shards.length >= 3, `shards: ${JSON.stringify(shards)}`);
+  await searchForTheStep(SHARDED_URL);
+
+  // A chapter (in the first shard) and runbooks (in later ones) in one list of results.
+  const { page, problems } = await open(SHARDED_URL + "index.html");
+  await page.fill("#rbk-search-input", "runbook");
+  await page.locator("#rbk-search-results a").first().waitFor({ timeout: 15000 });
+  const hrefs = await page.locator("#rbk-search-results a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  assert.ok(hrefs.some((h) => /runbooks\//.test(h)), hrefs.join(" "));
+  assert.ok(hrefs.some((h) => !/runbooks\//.test(h)), hrefs.join(" "));
   assert.deepEqual(problems, []);
   await page.close();
 });
