@@ -87,9 +87,6 @@ pub fn watch_list(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A page ready to write: its address, its HTML, and the links its content has.
-type RenderedPage = (String, String, Vec<String>);
-
 /// A chapter listed in SUMMARY.md, before rendering.
 struct ChapterSource {
     name: String,
@@ -266,24 +263,72 @@ impl Writer {
         content_links: &[String],
         indexed: bool,
     ) -> Result<(), Diagnostic> {
-        self.staging.write(address, html.as_bytes())?;
+        let page = WrittenPage::write(
+            &self.staging,
+            address.to_string(),
+            &html,
+            template,
+            content_links,
+            indexed && self.search.is_some(),
+        )?;
+        self.add(page)
+    }
+
+    /// A page written already (on another thread), in the order pages are added.
+    fn add(&mut self, page: WrittenPage) -> Result<(), Diagnostic> {
         self.files += 1;
         self.pages += 1;
-        self.bytes += html.len() as u64;
-        self.index.add_page(address, &html);
+        self.bytes += page.bytes;
+        self.index.files.insert(page.address.clone());
+        self.index
+            .anchors
+            .insert(page.address.clone(), page.anchors.into_iter().collect());
+        if let (Some(input), Some(s)) = (page.search_input, &mut self.search) {
+            s.add_page(&page.address, input)?;
+        }
+        self.template_links
+            .push((page.address, page.template, page.own_links));
+        Ok(())
+    }
+}
+
+/// A generated page once written: what the link check and the search index need of it,
+/// worked out where it was rendered (in parallel, for chapters).
+struct WrittenPage {
+    address: String,
+    bytes: u64,
+    anchors: Vec<String>,
+    template: &'static str,
+    /// Links its template wrote (not its content's), sorted.
+    own_links: Vec<String>,
+    search_input: Option<String>,
+}
+
+impl WrittenPage {
+    fn write(
+        staging: &output::Staging,
+        address: String,
+        html: &str,
+        template: &'static str,
+        content_links: &[String],
+        indexed: bool,
+    ) -> Result<WrittenPage, Diagnostic> {
+        staging.write(&address, html.as_bytes())?;
         let content: HashSet<&str> = content_links.iter().map(String::as_str).collect();
-        let mut own: Vec<String> = links::page_links(&html)
+        let mut own_links: Vec<String> = links::page_links(html)
             .into_iter()
             .filter(|h| !content.contains(h.as_str()))
             .collect();
-        own.sort();
-        own.dedup();
-        self.template_links
-            .push((address.to_string(), template, own));
-        if indexed && let Some(s) = &mut self.search {
-            s.add_page(address, search_input(&html))?;
-        }
-        Ok(())
+        own_links.sort();
+        own_links.dedup();
+        Ok(WrittenPage {
+            address,
+            bytes: html.len() as u64,
+            anchors: links::page_anchors(html),
+            template,
+            own_links,
+            search_input: indexed.then(|| search_input(html)),
+        })
     }
 }
 
@@ -504,14 +549,16 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         }
     };
 
-    // ---- Chapter pages, in batches: rendered in parallel, written and indexed in order.
+    // ---- Chapter pages, in batches: rendered and written in parallel, indexed in order.
     progress.stage("pages");
     let edit_template = config.html.edit_url_template.clone();
     let index_chapter = chapters
         .iter()
         .position(|c| sources[c.source].address == INDEX_PAGE);
+    let indexed = writer.search.is_some();
     for batch in chapters.chunks(BATCH) {
-        let rendered: Vec<Result<Option<RenderedPage>, Diagnostic>> = batch
+        let staging = &writer.staging;
+        let rendered: Vec<Result<Option<WrittenPage>, Diagnostic>> = batch
             .par_iter()
             .map(|c| {
                 let src = &sources[c.source];
@@ -533,12 +580,20 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
                 };
                 let html = templates.render("chapter.html.j2", ctx)?;
                 let content: Vec<String> = c.links.iter().map(|(l, _)| l.href.clone()).collect();
-                Ok(Some((src.address.clone(), html, content)))
+                WrittenPage::write(
+                    staging,
+                    src.address.clone(),
+                    &html,
+                    "chapter.html.j2",
+                    &content,
+                    indexed,
+                )
+                .map(Some)
             })
             .collect();
         for r in rendered {
-            if let Some((address, html, content)) = r? {
-                writer.page(&address, html, "chapter.html.j2", &content, true)?;
+            if let Some(page) = r? {
+                writer.add(page)?;
             }
             progress.inc(1);
         }

@@ -228,11 +228,7 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
                 None => Ok(()),
             },
             Item::Build(n) => match current.take() {
-                Some(index) => {
-                    let r = index.write(&rt, n, site).map(|w| written.extend(w));
-                    release_memory();
-                    r
-                }
+                Some(index) => index.write(&rt, n, site).map(|w| written.extend(w)),
                 None => Ok(()),
             },
         };
@@ -243,17 +239,6 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
     match first_error {
         Some(e) => Err(e),
         None => Ok(written),
-    }
-}
-
-/// Hands the memory a built shard used back to the system, so that the next shard does not
-/// add to it: glibc keeps what each thread freed in that thread's arena otherwise.
-fn release_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it is safe to call from
-    // any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 
