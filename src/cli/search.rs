@@ -159,9 +159,22 @@ pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnost
     bar.finish();
     let what = match summary.outcome {
         Outcome::UpToDate => "search index is up to date".to_string(),
-        Outcome::Refreshed(0) => "search index refreshed (the chapters changed)".to_string(),
-        Outcome::Refreshed(1) => "search index refreshed (1 runbook file changed)".to_string(),
-        Outcome::Refreshed(n) => format!("search index refreshed ({n} runbook files changed)"),
+        Outcome::Refreshed { runbooks, chapters } => {
+            let mut what = Vec::new();
+            match runbooks {
+                0 => {}
+                1 => what.push("1 runbook file".to_string()),
+                n => what.push(format!("{n} runbook files")),
+            }
+            if chapters {
+                what.push("the chapters".to_string());
+            }
+            if what.is_empty() {
+                "search index refreshed (shared files changed)".to_string()
+            } else {
+                format!("search index refreshed ({} changed)", what.join(" and "))
+            }
+        }
         Outcome::Rebuilt => "search index built".to_string(),
     };
     println!(

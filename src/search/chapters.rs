@@ -81,9 +81,9 @@ pub fn load(root: &Path) -> Chapters {
             continue;
         };
         let expanded = preprocess::expand(&file, root, &mut ignored);
-        for (_, included, _) in &expanded.segments {
-            if included.path != file.path && !out.has(root, &included.path) {
-                out.source(root, &included.path);
+        for included in &expanded.includes {
+            if !out.has(root, included) && !out.source(root, included) {
+                out.absent(root, included);
             }
         }
         let chapter = expanded.title.clone().unwrap_or_else(|| link.name.clone());
@@ -95,9 +95,10 @@ pub fn load(root: &Path) -> Chapters {
 }
 
 impl Chapters {
-    /// Records a file read; `false` if it is not there.
+    /// Records a file read (through a symbolic link, as the site reads it); `false` if it is
+    /// not there.
     fn source(&mut self, root: &Path, path: &Path) -> bool {
-        let Ok(meta) = fs::symlink_metadata(path) else {
+        let Ok(meta) = fs::metadata(path) else {
             return false;
         };
         if !meta.is_file() {

@@ -209,8 +209,12 @@ pub struct Results {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     UpToDate,
-    /// Re-indexed this many runbook files (changed, added or removed).
-    Refreshed(usize),
+    /// Re-indexed this many runbook files (changed, added or removed), and the chapters if
+    /// they changed.
+    Refreshed {
+        runbooks: usize,
+        chapters: bool,
+    },
     Rebuilt,
 }
 
@@ -395,7 +399,11 @@ fn refresh_locked(
                     } else {
                         let opened =
                             build::incremental(store, opened, &m, &scan, &changes, progress)?;
-                        Ok((opened, Outcome::Refreshed(count)))
+                        let outcome = Outcome::Refreshed {
+                            runbooks: count,
+                            chapters: changes.chapters,
+                        };
+                        Ok((opened, outcome))
                     }
                 }
                 Status::Rebuild => {

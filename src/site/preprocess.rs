@@ -22,6 +22,8 @@ pub struct Expanded {
     pub segments: Vec<(usize, Arc<SourceFile>, usize)>,
     /// From `{{#title ...}}`.
     pub title: Option<String>,
+    /// Every file an include named, read or not (whoever caches the result watches these).
+    pub includes: Vec<PathBuf>,
 }
 
 impl Expanded {
@@ -45,6 +47,7 @@ pub fn expand(file: &Arc<SourceFile>, root: &Path, warnings: &mut Diagnostics) -
         text: String::with_capacity(file.text.len()),
         segments: Vec::new(),
         title: None,
+        includes: Vec::new(),
     };
     let dir = file
         .path
@@ -141,6 +144,9 @@ fn expand_into(
                     None => (target, None),
                 };
                 let full = normalize(&dir.join(path));
+                if !out.includes.contains(&full) {
+                    out.includes.push(full.clone());
+                }
                 let included = match fs_read(root, &full) {
                     Ok(f) => f,
                     Err(reason) => {
