@@ -238,7 +238,7 @@ pub fn index(
         let _lock = store.lock()?;
         refresh_locked(&store, true, progress)?
     } else {
-        fresh(&store, progress)?
+        fresh(&store, true, progress)?
     };
     let searcher = opened.reader.searcher();
     // A count, not the term's document frequency, which still counts deleted documents.
@@ -267,6 +267,7 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
     trace("context");
     // The usual case, nothing changed: search the index while other threads check that its
     // sources did not change. The answer is used only if they did not.
+    let mut quick_checked = false;
     if let Ok(current) = store.current() {
         let check = manifest::QuickCheck::new(&store.root, &current.text);
         let result = std::thread::scope(|s| {
@@ -282,6 +283,7 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
             result
         });
         let fresh = check.fresh();
+        quick_checked = true;
         trace("checked (quick)");
         if fresh {
             match result {
@@ -291,7 +293,8 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
             }
         }
     }
-    let (opened, _) = fresh(&store, progress)?;
+    // The quick check failed already: go straight to the full one.
+    let (opened, _) = fresh(&store, !quick_checked, progress)?;
     trace("index fresh");
     match attempt(&opened, req, &ctx) {
         Ok(results) => Ok(results),
@@ -318,12 +321,17 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
 }
 
 /// The index, up to date. Only takes the writer's lock when something must be written.
-fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Diagnostics> {
+/// `quick`: try the quick staleness check before the full one.
+fn fresh(
+    store: &Store,
+    quick: bool,
+    progress: &dyn Progress,
+) -> Result<(Opened, Outcome), Diagnostics> {
     for attempt in 0..3 {
         match store.open() {
             Ok(opened) => {
                 trace("opened");
-                if manifest::quick_fresh(&store.root, &opened.text) {
+                if quick && manifest::quick_fresh(&store.root, &opened.text) {
                     trace("checked (quick)");
                     return Ok((opened, Outcome::UpToDate));
                 }
