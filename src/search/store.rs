@@ -45,7 +45,7 @@ pub struct Opened {
     pub fields: Fields,
     /// The manifest as written; parsed when needed (a search with nothing changed needs only
     /// the stamps, read straight from the text).
-    pub text: Arc<str>,
+    pub text: Arc<String>,
     parsed: OnceCell<Result<Manifest, String>>,
 }
 
@@ -109,7 +109,7 @@ impl Store {
         super::trace("manifest read");
         Ok(Current {
             generation,
-            text: text.into(),
+            text: Arc::new(text),
         })
     }
 }
@@ -117,7 +117,7 @@ impl Store {
 /// An index generation whose manifest was read.
 pub struct Current {
     pub generation: PathBuf,
-    pub text: Arc<str>,
+    pub text: Arc<String>,
 }
 
 impl Current {
