@@ -217,6 +217,30 @@ fn dirs(scan: &Scan) -> Vec<Entry> {
         .collect()
 }
 
+/// A runbook's manifest entry: its stamp from the scan, the hash of the text it was read with.
+fn runbook_entry(
+    root: &Path,
+    rb: &Runbook,
+    stamps: &HashMap<&str, Stamp>,
+    deps: &SharedIndex,
+) -> RunbookEntry {
+    let path = manifest::rel(root, &rb.file.path);
+    // A file that appeared after the scan has no stamp: 0 makes it checked by content.
+    let stamp = stamps.get(path.as_str()).copied().unwrap_or(Stamp {
+        mtime: 0,
+        size: rb.file.text.len() as u64,
+    });
+    RunbookEntry {
+        file: Entry {
+            path,
+            stamp,
+            hash: hash(rb.file.text.as_bytes()),
+        },
+        id: rb.id.clone(),
+        deps: deps.deps(&rb.file.text),
+    }
+}
+
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
 }
@@ -254,21 +278,7 @@ pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostic
         progress.stage("Indexing", Some(project.runbooks.len() as u64));
         let vocab = &project.vocab;
         for rb in &project.runbooks {
-            let path = manifest::rel(root, &rb.file.path);
-            // A file that appeared after the scan has no stamp: 0 makes it checked by content.
-            let stamp = stamps.get(path.as_str()).copied().unwrap_or(Stamp {
-                mtime: 0,
-                size: rb.file.text.len() as u64,
-            });
-            entries.push(RunbookEntry {
-                file: Entry {
-                    path,
-                    stamp,
-                    hash: hash(rb.file.text.as_bytes()),
-                },
-                id: rb.id.clone(),
-                deps: deps.deps(&rb.file.text),
-            });
+            entries.push(runbook_entry(root, rb, &stamps, &deps));
             add_runbook(&writer, &fields, rb, vocab)?;
             progress.advance(1);
         }
@@ -447,20 +457,7 @@ pub fn incremental(
     progress.stage("Indexing", Some(runbooks.len() as u64));
     for rb in &runbooks {
         writer.delete_term(Term::from_field_text(fields.runbook, &rb.id));
-        let path = manifest::rel(root, &rb.file.path);
-        let stamp = stamps.get(path.as_str()).copied().unwrap_or(Stamp {
-            mtime: 0,
-            size: rb.file.text.len() as u64,
-        });
-        entries.push(RunbookEntry {
-            file: Entry {
-                path,
-                stamp,
-                hash: hash(rb.file.text.as_bytes()),
-            },
-            id: rb.id.clone(),
-            deps: deps.deps(&rb.file.text),
-        });
+        entries.push(runbook_entry(root, rb, &stamps, &deps));
         add_runbook(&writer, &fields, rb, &vocab)?;
         progress.advance(1);
     }
