@@ -6,21 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{copy_dir, runbook};
+use common::{project, runbook};
 use serde_json::Value;
-use tempfile::TempDir;
-
-/// A copy of the project (runbooks, example profiles and the help site's chapters), so the
-/// index goes in a temp dir.
-fn project() -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["runbooks", "examples", "guide"] {
-        copy_dir(&root.join(sub), &dir.path().join(sub));
-    }
-    fs::copy(root.join("book.toml"), dir.path().join("book.toml")).unwrap();
-    dir
-}
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     runbook().arg("-C").arg(dir).args(args).output().unwrap()

@@ -47,6 +47,10 @@ pub struct IndexArgs {
     /// Rebuild from scratch.
     #[arg(long)]
     pub force: bool,
+    /// Then keep watching the sources: refresh the index when one changes, and tell searches
+    /// that it is fresh, so they skip checking every file (until stopped with Ctrl-C).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// A progress bar on standard error, shown only on a terminal and only once the work has
@@ -153,10 +157,19 @@ pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnos
     Ok(())
 }
 
-pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
+pub fn index(root: &Path, color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
     let bar = Bar::new();
     let summary = search::index(root, args.force, &bar)?;
     bar.finish();
+    println!("{}", describe(&summary));
+    if args.watch {
+        watch(root, color)?;
+    }
+    Ok(())
+}
+
+/// What `index` did, in one line.
+fn describe(summary: &search::IndexSummary) -> String {
     let what = match summary.outcome {
         Outcome::UpToDate => "search index is up to date".to_string(),
         Outcome::Refreshed { runbooks, chapters } => {
@@ -177,9 +190,39 @@ pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnost
         }
         Outcome::Rebuilt => "search index built".to_string(),
     };
-    println!(
+    format!(
         "{what}: {} runbooks, {} steps, {} chapter sections",
         summary.runbooks, summary.steps, summary.chapter_sections
-    );
-    Ok(())
+    )
+}
+
+#[cfg(unix)]
+fn watch(root: &Path, color: bool) -> Result<(), Diagnostics> {
+    use search::watch::Report;
+    // Not `println!`, which panics once a reader of the output has gone.
+    let say = |line: &str| {
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    };
+    search::watch::watch(root, &mut |report| match report {
+        Report::Watching(folders) => say(&format!(
+            "watching {folders} folders; searches ask this process whether the index is fresh \
+             (Ctrl-C to stop)"
+        )),
+        Report::Checked(summary) => say(&describe(summary)),
+        Report::Failed(diagnostics) => {
+            eprint!("{}", diagnostics.render(color));
+            eprintln!("searches check the sources themselves until this is mended");
+        }
+        Report::Unsure(why) => {
+            eprintln!("warning: {why}; searches check the sources themselves");
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn watch(_root: &Path, _color: bool) -> Result<(), Diagnostics> {
+    Err(
+        Diagnostic::error("`runbook index --watch` needs Unix sockets, which this system lacks")
+            .into(),
+    )
 }

@@ -89,6 +89,35 @@ impl Store {
 
     /// The generation in use and its manifest, without opening the index yet.
     pub fn current(&self) -> Result<Current, OpenError> {
+        let name = self.current_name()?;
+        let name = name.as_str();
+        let generation = self.dir.join(name);
+        let read = |path: &Path| -> io::Result<(String, fs::Metadata)> {
+            let mut file = File::open(path)?;
+            let meta = file.metadata()?;
+            let mut text = String::with_capacity(meta.len() as usize);
+            io::Read::read_to_string(&mut file, &mut text)?;
+            Ok((text, meta))
+        };
+        let (text, meta) = match read(&generation.join(MANIFEST)) {
+            Ok(read) => read,
+            Err(e) => {
+                return Err(OpenError::Damaged(format!("cannot read its manifest: {e}")));
+            }
+        };
+        Manifest::check_header(&text).map_err(OpenError::Damaged)?;
+        super::trace("manifest read");
+        Ok(Current {
+            token: token(name, &meta),
+            generation,
+            text: Arc::new(text),
+        })
+    }
+}
+
+impl Store {
+    /// The name of the generation in use.
+    fn current_name(&self) -> Result<String, OpenError> {
         let current = match fs::read_to_string(self.dir.join(CURRENT)) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenError::Missing),
@@ -98,26 +127,34 @@ impl Store {
         if !name.starts_with(GEN_PREFIX) || name.contains(['/', '\\']) || name.contains("..") {
             return Err(OpenError::Damaged("its CURRENT file is damaged".into()));
         }
-        let generation = self.dir.join(name);
-        let text = match fs::read_to_string(generation.join(MANIFEST)) {
-            Ok(text) => text,
-            Err(e) => {
-                return Err(OpenError::Damaged(format!("cannot read its manifest: {e}")));
-            }
-        };
-        Manifest::check_header(&text).map_err(OpenError::Damaged)?;
-        super::trace("manifest read");
-        Ok(Current {
-            generation,
-            text: Arc::new(text),
-        })
+        Ok(name.to_string())
     }
+
+    /// The token of the state in use (`Current::token`), without reading the manifest.
+    pub fn token(&self) -> Option<String> {
+        let name = self.current_name().ok()?;
+        let meta = fs::metadata(self.dir.join(&name).join(MANIFEST)).ok()?;
+        Some(token(&name, &meta))
+    }
+}
+
+/// Names one state of the index: its generation and the manifest file in it, which every
+/// refresh replaces (a new file, so a new inode).
+fn token(generation: &str, manifest: &fs::Metadata) -> String {
+    let stamp = super::manifest::stamp_of(manifest);
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(manifest);
+    #[cfg(not(unix))]
+    let inode = 0;
+    format!("{generation}:{inode}:{}:{}", stamp.size, stamp.mtime)
 }
 
 /// An index generation whose manifest was read.
 pub struct Current {
     pub generation: PathBuf,
     pub text: Arc<String>,
+    /// Which state of the index this is (see `watch`).
+    pub token: String,
 }
 
 impl Current {

@@ -28,3 +28,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A copy of the shipped project (runbooks, example profiles and the help site's chapters)
+/// in a temp dir, where it may be edited and indexed.
+pub fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["runbooks", "examples", "guide"] {
+        copy_dir(&root.join(sub), &dir.path().join(sub));
+    }
+    fs::copy(root.join("book.toml"), dir.path().join("book.toml")).unwrap();
+    dir
+}

@@ -1,0 +1,453 @@
+//! `runbook index --watch`: a process that keeps the index fresh as the sources change, and
+//! vouches for it to searches, which then skip looking at every source file's metadata.
+//!
+//! A search asks over a Unix socket, `.runbook/watch.sock`. Before answering, the watcher
+//! creates a cookie file and waits for the notification of it: notifications come in order, so
+//! by then it has seen every change made before the search asked (git's fsmonitor works the
+//! same way). If a change came, it checks the index against the sources (and refreshes it)
+//! first. It answers with the token of the index state it checked (`Current::token`); the
+//! search uses the index unchecked only if that state is still the one in use, and does its
+//! own check on any other answer, on no answer within a second, or with no watcher.
+//!
+//! It vouches only where it can see every change: when each folder the manifest's files are
+//! in is watched, none of them is reached through a symbolic link, and none is outside the
+//! project. Otherwise it answers "unsure".
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::{RecursiveMode, Watcher as _};
+
+use super::manifest::Manifest;
+use super::store::Store;
+use super::{IndexSummary, Quiet, chapters};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::project::RUNBOOK_DIR;
+
+/// Where searches ask, relative to the project root.
+pub const SOCKET: &str = ".runbook/watch.sock";
+/// Held by the watching process while it runs.
+const LOCK: &str = ".runbook/watch.lock";
+const COOKIE_PREFIX: &str = "watch-cookie-";
+/// How long a search waits for an answer before checking for itself (a watcher stopped with
+/// Ctrl-Z still accepts connections).
+const ASK_TIMEOUT: Duration = Duration::from_secs(1);
+/// Changes come in bursts (an editor's save, a `git checkout`): the index is refreshed once
+/// they pause, or at once when a search asks.
+const SETTLE: Duration = Duration::from_millis(100);
+/// Longest path a Unix socket address holds (`sun_path`, less the final NUL).
+const SOCKET_PATH_MAX: usize = 107;
+
+/// The token of the index state a watcher vouches for as fresh, if one runs and answers.
+pub fn vouched(root: &Path) -> Option<String> {
+    let stream = UnixStream::connect(root.join(SOCKET)).ok()?;
+    stream.set_read_timeout(Some(ASK_TIMEOUT)).ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    Some(line.strip_prefix("fresh ")?.strip_suffix('\n')?.to_string())
+}
+
+/// What the watcher tells its user.
+pub enum Report<'a> {
+    /// It is watching this many folders.
+    Watching(usize),
+    /// It checked the index after a change (it may be up to date).
+    Checked(&'a IndexSummary),
+    /// The sources cannot be indexed; searches check for themselves until this is mended.
+    Failed(&'a Diagnostics),
+    /// It cannot vouch for the index, for this reason; searches check for themselves.
+    Unsure(&'a str),
+}
+
+enum Message {
+    Change(notify::Result<notify::Event>),
+    Ask(UnixStream),
+}
+
+/// Watches the project's sources until it fails (or is killed). The index should have been
+/// brought up to date just before.
+pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diagnostics> {
+    let root = fs::canonicalize(root).map_err(|e| {
+        Diagnostic::error(format!("cannot read {}: {e}", root.display())).path(root)
+    })?;
+    let store = Store::new(&root);
+    let state_dir = root.join(".runbook");
+    fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
+
+    let lock_path = root.join(LOCK);
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io_error("open", &lock_path, e))?;
+    if lock.try_lock().is_err() {
+        return Err(Diagnostic::error(
+            "another `runbook index --watch` is already watching this project",
+        )
+        .path(&root)
+        .into());
+    }
+
+    let socket = root.join(SOCKET);
+    if socket.as_os_str().len() > SOCKET_PATH_MAX {
+        return Err(Diagnostic::error(format!(
+            "the project's path is too long for a socket ({} bytes; at most {SOCKET_PATH_MAX})",
+            socket.as_os_str().len()
+        ))
+        .path(&socket)
+        .help("watch the project from a shorter path (a symbolic link to it will do)")
+        .into());
+    }
+    // Left by a watcher that was killed; the lock says none runs now.
+    match fs::remove_file(&socket) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            return Err(io_error("remove", &socket, e).into());
+        }
+        _ => {}
+    }
+    let listener = UnixListener::bind(&socket).map_err(|e| io_error("listen on", &socket, e))?;
+
+    let (tx, rx) = mpsc::channel();
+    let changes = tx.clone();
+    let fs_watcher = notify::recommended_watcher(move |event| {
+        let _ = changes.send(Message::Change(event));
+    })
+    .map_err(|e| Diagnostic::error(format!("cannot watch files: {e}")).path(&root))?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            if tx.send(Message::Ask(stream)).is_err() {
+                return;
+            }
+        }
+    });
+
+    let mut w = Watch {
+        root,
+        store,
+        state_dir,
+        fs_watcher,
+        watched: BTreeSet::new(),
+        dirty: true,
+        vouched: None,
+        unsure: None,
+        asked: 0,
+        seen: 0,
+        pending: Vec::new(),
+    };
+    let state_dir = w.state_dir.clone();
+    w.add_watch(&state_dir).map_err(|e| {
+        Diagnostic::error(format!("cannot watch {}: {e}", state_dir.display())).path(&state_dir)
+    })?;
+    w.check(report);
+    report(Report::Watching(w.watched.len() - 1));
+    loop {
+        let message = if w.dirty && w.pending.is_empty() {
+            rx.recv_timeout(SETTLE)
+        } else {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
+        match message {
+            Ok(Message::Change(Ok(event))) => w.change(&event)?,
+            // Notifications were lost (the kernel's queue overflowed): the next check covers
+            // every change made so far, so every search waiting can be answered after it.
+            Ok(Message::Change(Err(_))) => {
+                w.dirty = true;
+                w.seen = w.asked;
+            }
+            Ok(Message::Ask(stream)) => w.ask(stream),
+            Err(RecvTimeoutError::Timeout) => w.check(report),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Diagnostic::error("stopped receiving file notifications")
+                    .path(&w.root)
+                    .into());
+            }
+        }
+        if w.pending.iter().any(|(n, _)| *n <= w.seen) {
+            w.answer(report);
+        }
+    }
+}
+
+struct Watch {
+    root: PathBuf,
+    store: Store,
+    /// `.runbook/`, where the cookies are made.
+    state_dir: PathBuf,
+    fs_watcher: notify::RecommendedWatcher,
+    watched: BTreeSet<PathBuf>,
+    /// A source may have changed since the last check.
+    dirty: bool,
+    /// The token of the index state checked after the last change, if it can be vouched for.
+    vouched: Option<String>,
+    /// Why it cannot be, when it cannot (reported once).
+    unsure: Option<String>,
+    /// The number of the last cookie made, and of the last one seen.
+    asked: u64,
+    seen: u64,
+    /// Searches waiting for an answer, with their cookie's number.
+    pending: Vec<(u64, UnixStream)>,
+}
+
+impl Watch {
+    fn cookie(&self, n: u64) -> PathBuf {
+        self.state_dir
+            .join(format!("{COOKIE_PREFIX}{}-{n}", std::process::id()))
+    }
+
+    fn change(&mut self, event: &notify::Event) -> Result<(), Diagnostic> {
+        if event.need_rescan() {
+            self.dirty = true;
+            self.seen = self.asked;
+            return Ok(());
+        }
+        // Opening or reading a file changes nothing (the check itself opens the sources).
+        if matches!(event.kind, EventKind::Access(kind) if kind != AccessKind::Close(AccessMode::Write))
+        {
+            return Ok(());
+        }
+        let gone = matches!(
+            event.kind,
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+        );
+        for path in &event.paths {
+            if gone && *path == self.state_dir {
+                return Err(Diagnostic::error(format!(
+                    "{} was removed or moved: stopped watching",
+                    self.state_dir.display()
+                ))
+                .path(&self.state_dir));
+            }
+            // A folder removed or moved away is no longer watched where it was: watch it
+            // afresh if it comes back.
+            if gone && self.watched.remove(path) {
+                let _ = self.fs_watcher.unwatch(path);
+            }
+            if path.parent() == Some(self.state_dir.as_path()) {
+                if let Some(n) = self.cookie_number(path) {
+                    self.seen = self.seen.max(n);
+                }
+                // Nothing else in `.runbook/` is a source.
+                continue;
+            }
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    fn cookie_number(&self, path: &Path) -> Option<u64> {
+        let name = path.file_name()?.to_str()?;
+        let rest = name.strip_prefix(COOKIE_PREFIX)?;
+        let (pid, n) = rest.split_once('-')?;
+        (pid == std::process::id().to_string())
+            .then(|| n.parse().ok())
+            .flatten()
+    }
+
+    fn ask(&mut self, stream: UnixStream) {
+        self.asked += 1;
+        let n = self.asked;
+        match File::create_new(self.cookie(n)) {
+            Ok(_) => self.pending.push((n, stream)),
+            Err(_) => reply(stream, None),
+        }
+    }
+
+    /// Answers the searches whose cookie was seen, after a check if a change came.
+    fn answer(&mut self, report: &mut dyn FnMut(Report<'_>)) {
+        let in_use = self.store.token();
+        // Someone else refreshed the index (or removed it): check the new state before
+        // vouching for it.
+        if self.dirty || in_use.is_none() || in_use != self.vouched {
+            self.check(report);
+        }
+        let (ready, waiting) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(n, _)| *n <= self.seen);
+        self.pending = waiting;
+        for (n, stream) in ready {
+            let _ = fs::remove_file(self.cookie(n));
+            reply(stream, self.vouched.as_deref());
+        }
+    }
+
+    /// Brings the index up to date, and watches every folder its sources are in.
+    fn check(&mut self, report: &mut dyn FnMut(Report<'_>)) {
+        self.vouched = None;
+        // A folder watched only now may have changed before: check once more after adding.
+        for _ in 0..8 {
+            self.dirty = false;
+            let summary = match super::index(&self.root, false, &Quiet) {
+                Ok(summary) => summary,
+                Err(d) => {
+                    report(Report::Failed(&d));
+                    return;
+                }
+            };
+            if summary.outcome != super::Outcome::UpToDate {
+                report(Report::Checked(&summary));
+            }
+            let current = self.store.current().ok();
+            let Some((m, current)) =
+                current.and_then(|c| Some((Manifest::parse(&c.text).ok()?, c)))
+            else {
+                return self.unsure(report, "the index cannot be read back".into());
+            };
+            let folders = match folders(&self.root, &m) {
+                Ok(folders) => folders,
+                Err(why) => return self.unsure(report, why),
+            };
+            let token = current.token;
+            match self.rewatch(folders) {
+                Ok(0) => {
+                    self.unsure = None;
+                    self.vouched = Some(token);
+                    return;
+                }
+                Ok(_) => {}
+                Err(why) => return self.unsure(report, why),
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn unsure(&mut self, report: &mut dyn FnMut(Report<'_>), why: String) {
+        if self.unsure.as_ref() != Some(&why) {
+            report(Report::Unsure(&why));
+        }
+        self.unsure = Some(why);
+    }
+
+    /// Watches exactly `folders` (and the cookies' folder). Returns how many were added.
+    fn rewatch(&mut self, mut folders: BTreeSet<PathBuf>) -> Result<usize, String> {
+        folders.insert(self.state_dir.clone());
+        let gone: Vec<PathBuf> = self.watched.difference(&folders).cloned().collect();
+        for path in gone {
+            let _ = self.fs_watcher.unwatch(&path);
+            self.watched.remove(&path);
+        }
+        let mut added = 0;
+        for path in folders {
+            if !self.watched.contains(&path) {
+                self.add_watch(&path)
+                    .map_err(|e| format!("cannot watch {}: {e}", path.display()))?;
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    fn add_watch(&mut self, path: &Path) -> notify::Result<()> {
+        self.fs_watcher.watch(path, RecursiveMode::NonRecursive)?;
+        self.watched.insert(path.to_path_buf());
+        Ok(())
+    }
+}
+
+fn reply(mut stream: UnixStream, token: Option<&str>) {
+    let answer = match token {
+        Some(token) => format!("fresh {token}\n"),
+        None => "unsure\n".to_string(),
+    };
+    let _ = stream.write_all(answer.as_bytes());
+}
+
+fn io_error(what: &str, path: &Path, e: io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot {what} {}: {e}", path.display())).path(path)
+}
+
+/// The folders in which a change to any source the manifest records is reported: the project
+/// root, the runbooks' folders, and every folder on the way to a chapter or include (and the
+/// folder recorded for one that is absent). An error says why some change would not be.
+fn folders(root: &Path, m: &Manifest) -> Result<BTreeSet<PathBuf>, String> {
+    let mut set = BTreeSet::from([root.to_path_buf()]);
+    // The scan lists real folders only, without following links, below `runbooks/`.
+    let runbooks = root.join(RUNBOOK_DIR);
+    if fs::symlink_metadata(&runbooks).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return Err(format!(
+            "{} is a symbolic link, whose target's changes are not watched",
+            runbooks.display()
+        ));
+    }
+    set.extend(m.dirs.iter().map(|d| root.join(&d.path)));
+    for e in &m.book {
+        let rel = Path::new(&e.path);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) && e.path != "." {
+            return Err(format!("{} is outside the project", e.path));
+        }
+        let full = root.join(rel);
+        if fs::canonicalize(&full).ok().as_deref() != Some(full.as_path()) {
+            return Err(format!(
+                "{} is reached through a symbolic link, whose target's changes are not watched",
+                full.display()
+            ));
+        }
+        set.extend(
+            full.ancestors()
+                .skip(1)
+                .take_while(|dir| dir.starts_with(root))
+                .map(Path::to_path_buf),
+        );
+        if e.hash == chapters::FOLDER {
+            set.insert(full);
+        }
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_cover_every_chapter_and_refuse_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir_all(root.join("runbooks")).unwrap();
+        fs::create_dir_all(root.join("guide/part")).unwrap();
+        fs::write(root.join("guide/part/a.md"), "# A\n").unwrap();
+        let entry = |path: &str, hash| super::super::manifest::Entry {
+            path: path.to_string(),
+            stamp: super::super::manifest::Stamp { mtime: 0, size: 0 },
+            hash,
+        };
+        let mut m = Manifest {
+            dirs: vec![entry("runbooks", 0)],
+            book: vec![
+                entry("guide/part/a.md", 1),
+                entry("guide", chapters::FOLDER),
+            ],
+            ..Manifest::default()
+        };
+        let set = folders(&root, &m).unwrap();
+        let want: BTreeSet<PathBuf> = ["", "runbooks", "guide", "guide/part"]
+            .iter()
+            .map(|p| {
+                if p.is_empty() {
+                    root.clone()
+                } else {
+                    root.join(p)
+                }
+            })
+            .collect();
+        assert_eq!(set, want);
+
+        m.book.push(entry("../elsewhere.md", 1));
+        assert!(
+            folders(&root, &m)
+                .unwrap_err()
+                .contains("outside the project")
+        );
+        m.book.pop();
+
+        std::os::unix::fs::symlink(root.join("guide/part/a.md"), root.join("guide/b.md")).unwrap();
+        m.book.push(entry("guide/b.md", 1));
+        assert!(folders(&root, &m).unwrap_err().contains("symbolic link"));
+    }
+}
