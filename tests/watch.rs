@@ -280,3 +280,25 @@ fn a_chapter_reached_through_a_link_is_not_vouched_for() {
     assert_eq!(hits, ["guide/introduction.md#manatees"]);
     assert!(!vouched);
 }
+
+#[test]
+fn a_watcher_started_on_broken_sources_recovers_when_they_are_mended() {
+    let dir = project();
+    let d = dir.path();
+    let shared = d.join("runbooks/shared/mfa.toml");
+    let original = fs::read_to_string(&shared).unwrap();
+    fs::write(&shared, "[[section]]\nid = ").unwrap();
+    let watcher = Watcher::start(d);
+    for _ in 0..3 {
+        let out = run(d, &["search", "consent"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(answer(d), "unsure\n");
+    }
+    fs::write(&shared, original).unwrap();
+    assert!(found(d, "consent").contains(&"install#copy-consent-link".to_string()));
+    // The problem was told once, with its place, not at every search.
+    let warnings = watcher.warnings();
+    let told = |s: &str| warnings.iter().filter(|w| w.contains(s)).count();
+    assert_eq!(told("runbooks/shared/mfa.toml:2:"), 1, "{warnings:?}");
+    assert_eq!(told("until this is mended"), 1, "{warnings:?}");
+}

@@ -159,9 +159,14 @@ pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnos
 
 pub fn index(root: &Path, color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
     let bar = Bar::new();
-    let summary = search::index(root, args.force, &bar)?;
+    let result = search::index(root, args.force, &bar);
     bar.finish();
-    println!("{}", describe(&summary));
+    match result {
+        Ok(summary) => println!("{}", describe(&summary)),
+        // The watcher reports it, and goes on until it is mended.
+        Err(_) if args.watch => {}
+        Err(d) => return Err(d),
+    }
     if args.watch {
         watch(root, color)?;
     }

@@ -76,6 +76,14 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
     let root = fs::canonicalize(root).map_err(|e| {
         Diagnostic::error(format!("cannot read {}: {e}", root.display())).path(root)
     })?;
+    if !root.join(RUNBOOK_DIR).is_dir() {
+        return Err(
+            Diagnostic::error(format!("no `{RUNBOOK_DIR}` folder in {}", root.display()))
+                .path(&root)
+                .help("run runbook in a project root, or point at one with -C DIR")
+                .into(),
+        );
+    }
     let store = Store::new(&root);
     let state_dir = root.join(".runbook");
     fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
@@ -113,6 +121,16 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         _ => {}
     }
     let listener = UnixListener::bind(&socket).map_err(|e| io_error("listen on", &socket, e))?;
+    // Cookies left by a watcher that was killed.
+    for entry in fs::read_dir(&state_dir).into_iter().flatten().flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(COOKIE_PREFIX)
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 
     let (tx, rx) = mpsc::channel();
     let changes = tx.clone();
@@ -135,8 +153,9 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         fs_watcher,
         watched: BTreeSet::new(),
         dirty: true,
-        vouched: None,
-        unsure: None,
+        checked: None,
+        vouch: false,
+        problem: None,
         asked: 0,
         seen: 0,
         pending: Vec::new(),
@@ -184,10 +203,12 @@ struct Watch {
     watched: BTreeSet<PathBuf>,
     /// A source may have changed since the last check.
     dirty: bool,
-    /// The token of the index state checked after the last change, if it can be vouched for.
-    vouched: Option<String>,
-    /// Why it cannot be, when it cannot (reported once).
-    unsure: Option<String>,
+    /// The token of the index state in use at the last check (none if there was no index).
+    checked: Option<String>,
+    /// Whether that state can be vouched for.
+    vouch: bool,
+    /// Why not, when it cannot be, as last reported (each reason is reported once).
+    problem: Option<String>,
     /// The number of the last cookie made, and of the last one seen.
     asked: u64,
     seen: u64,
@@ -261,53 +282,65 @@ impl Watch {
 
     /// Answers the searches whose cookie was seen, after a check if a change came.
     fn answer(&mut self, report: &mut dyn FnMut(Report<'_>)) {
-        let in_use = self.store.token();
-        // Someone else refreshed the index (or removed it): check the new state before
-        // vouching for it.
-        if self.dirty || in_use.is_none() || in_use != self.vouched {
+        // Someone else may have refreshed the index, or removed it: check what is in use
+        // before vouching for it.
+        if self.dirty || self.store.token() != self.checked {
             self.check(report);
         }
+        let token = if self.vouch {
+            self.checked.clone()
+        } else {
+            None
+        };
         let (ready, waiting) = std::mem::take(&mut self.pending)
             .into_iter()
             .partition(|(n, _)| *n <= self.seen);
         self.pending = waiting;
         for (n, stream) in ready {
             let _ = fs::remove_file(self.cookie(n));
-            reply(stream, self.vouched.as_deref());
+            reply(stream, token.as_deref());
         }
     }
 
     /// Brings the index up to date, and watches every folder its sources are in.
     fn check(&mut self, report: &mut dyn FnMut(Report<'_>)) {
-        self.vouched = None;
+        self.vouch = false;
         // A folder watched only now may have changed before: check once more after adding.
         for _ in 0..8 {
             self.dirty = false;
-            let summary = match super::index(&self.root, false, &Quiet) {
-                Ok(summary) => summary,
-                Err(d) => {
-                    report(Report::Failed(&d));
-                    return;
-                }
-            };
-            if summary.outcome != super::Outcome::UpToDate {
-                report(Report::Checked(&summary));
-            }
+            let outcome = super::index(&self.root, false, &Quiet);
             let current = self.store.current().ok();
-            let Some((m, current)) =
-                current.and_then(|c| Some((Manifest::parse(&c.text).ok()?, c)))
-            else {
+            self.checked = current.as_ref().map(|c| c.token.clone());
+            let manifest = current.and_then(|c| Manifest::parse(&c.text).ok());
+            if let Err(d) = outcome {
+                // Watch what can be, so that the mending is noticed.
+                let _ = self.rewatch(self.fallback_folders(manifest.as_ref()));
+                let text = d.render(false);
+                if self.problem.as_ref() != Some(&text) {
+                    report(Report::Failed(&d));
+                }
+                self.problem = Some(text);
+                return;
+            }
+            if let Ok(summary) = &outcome
+                && summary.outcome != super::Outcome::UpToDate
+            {
+                report(Report::Checked(summary));
+            }
+            let Some(m) = manifest else {
                 return self.unsure(report, "the index cannot be read back".into());
             };
             let folders = match folders(&self.root, &m) {
                 Ok(folders) => folders,
-                Err(why) => return self.unsure(report, why),
+                Err(why) => {
+                    let _ = self.rewatch(self.fallback_folders(Some(&m)));
+                    return self.unsure(report, why);
+                }
             };
-            let token = current.token;
             match self.rewatch(folders) {
                 Ok(0) => {
-                    self.unsure = None;
-                    self.vouched = Some(token);
+                    self.problem = None;
+                    self.vouch = true;
                     return;
                 }
                 Ok(_) => {}
@@ -318,10 +351,32 @@ impl Watch {
     }
 
     fn unsure(&mut self, report: &mut dyn FnMut(Report<'_>), why: String) {
-        if self.unsure.as_ref() != Some(&why) {
+        if self.problem.as_ref() != Some(&why) {
             report(Report::Unsure(&why));
         }
-        self.unsure = Some(why);
+        self.problem = Some(why);
+    }
+
+    /// What to watch when the sources cannot all be vouched for: the root, every folder
+    /// under `runbooks/`, and the folders of the manifest's files that are inside.
+    fn fallback_folders(&self, m: Option<&Manifest>) -> BTreeSet<PathBuf> {
+        let mut set = BTreeSet::from([self.root.clone()]);
+        set.extend(
+            walkdir::WalkDir::new(self.root.join(RUNBOOK_DIR))
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_dir())
+                .map(walkdir::DirEntry::into_path),
+        );
+        if let Some(m) = m {
+            let files = m.book.iter().chain(&m.shared).chain(m.facts.as_ref());
+            set.extend(
+                files
+                    .filter_map(|e| self.root.join(&e.path).parent().map(Path::to_path_buf))
+                    .filter(|dir| dir.starts_with(&self.root) && dir.is_dir()),
+            );
+        }
+        set
     }
 
     /// Watches exactly `folders` (and the cookies' folder). Returns how many were added.
