@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod cli;
 
+// Builds allocate from several threads at once (see Cargo.toml).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use runbook::checklist::{self, Request};
 use runbook::diagnostics::{Diagnostic, Diagnostics};
 use runbook::facts::{FactKind, Vocabulary};
