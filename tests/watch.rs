@@ -1,6 +1,6 @@
 //! `runbook index --watch`: searches trust the watcher's word that the index is fresh, and
 //! that word is never given for an index older than an edit made before the search.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -179,6 +179,19 @@ fn every_edit_is_seen_by_the_next_search() {
     assert_eq!(found(d, "beluga"), ["extra#feed"]);
     fs::write(&extra, runbook("orca")).unwrap();
     assert_eq!(found(d, "orca"), ["extra#feed"]);
+
+    // A folder of folders moved away and back: every folder in it is watched afresh.
+    let deep = d.join("runbooks/ops/deep/extra2.toml");
+    fs::create_dir_all(deep.parent().unwrap()).unwrap();
+    fs::write(&deep, runbook("dugong").replace("\"extra\"", "\"extra2\"")).unwrap();
+    assert_eq!(found(d, "dugong"), ["extra2#feed"]);
+    let away = d.join("away");
+    fs::rename(d.join("runbooks/ops"), &away).unwrap();
+    fs::rename(&away, d.join("runbooks/ops")).unwrap();
+    assert_eq!(found(d, "dugong"), ["extra2#feed"]);
+    fs::write(&deep, runbook("manatee").replace("\"extra\"", "\"extra2\"")).unwrap();
+    assert_eq!(found(d, "manatee"), ["extra2#feed"]);
+    fs::remove_dir_all(d.join("runbooks/ops")).unwrap();
 
     // Chapters: a new section, an include that appears and then changes.
     edit(

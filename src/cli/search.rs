@@ -201,7 +201,7 @@ fn describe(summary: &search::IndexSummary) -> String {
     )
 }
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn watch(root: &Path, color: bool) -> Result<(), Diagnostics> {
     use search::watch::Report;
     // Not `println!`, which panics once a reader of the output has gone.
@@ -221,13 +221,13 @@ fn watch(root: &Path, color: bool) -> Result<(), Diagnostics> {
         Report::Unsure(why) => {
             eprintln!("warning: {why}; searches check the sources themselves");
         }
+        Report::Missed(why) => {
+            eprintln!("warning: file notifications were lost ({why}); checking every source");
+        }
     })
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 fn watch(_root: &Path, _color: bool) -> Result<(), Diagnostics> {
-    Err(
-        Diagnostic::error("`runbook index --watch` needs Unix sockets, which this system lacks")
-            .into(),
-    )
+    Err(Diagnostic::error("`runbook index --watch` needs Linux (inotify)").into())
 }

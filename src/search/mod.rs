@@ -67,8 +67,15 @@ mod query;
 pub mod schema;
 mod store;
 mod text;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub mod watch;
+/// Elsewhere there is no watcher (it needs inotify): every search checks for itself.
+#[cfg(not(target_os = "linux"))]
+mod watch {
+    pub fn vouched(_root: &std::path::Path) -> Option<String> {
+        None
+    }
+}
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
@@ -267,14 +274,10 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
     let store = Store::new(root);
     // A watcher, if one runs, answers while the facts are read.
     let (ctx, vouched) = std::thread::scope(|s| {
-        #[cfg(unix)]
         let asked = s.spawn(|| watch::vouched(root));
         let ctx = Context::new(root, req);
         trace("context");
-        #[cfg(unix)]
         let vouched = asked.join().ok().flatten();
-        #[cfg(not(unix))]
-        let vouched: Option<String> = None;
         trace("asked the watcher");
         (ctx, vouched)
     });

@@ -71,7 +71,7 @@ pub struct Lock {
     _file: File,
 }
 
-fn io_error(what: &str, path: &Path, e: io::Error) -> Diagnostic {
+pub(super) fn io_error(what: &str, path: &Path, e: io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot {what} {}: {e}", path.display())).path(path)
 }
 
@@ -85,6 +85,27 @@ impl Store {
 
     pub fn open(&self) -> Result<Opened, OpenError> {
         self.current()?.open()
+    }
+
+    /// The name of the generation in use.
+    fn current_name(&self) -> Result<String, OpenError> {
+        let current = match fs::read_to_string(self.dir.join(CURRENT)) {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenError::Missing),
+            Err(e) => return Err(OpenError::Damaged(format!("cannot read it: {e}"))),
+        };
+        let name = current.trim();
+        if !name.starts_with(GEN_PREFIX) || name.contains(['/', '\\']) || name.contains("..") {
+            return Err(OpenError::Damaged("its CURRENT file is damaged".into()));
+        }
+        Ok(name.to_string())
+    }
+
+    /// The token of the state in use (`Current::token`), without reading the manifest.
+    pub fn token(&self) -> Option<String> {
+        let name = self.current_name().ok()?;
+        let meta = fs::metadata(self.dir.join(&name).join(MANIFEST)).ok()?;
+        Some(token(&name, &meta))
     }
 
     /// The generation in use and its manifest, without opening the index yet.
@@ -112,29 +133,6 @@ impl Store {
             generation,
             text: Arc::new(text),
         })
-    }
-}
-
-impl Store {
-    /// The name of the generation in use.
-    fn current_name(&self) -> Result<String, OpenError> {
-        let current = match fs::read_to_string(self.dir.join(CURRENT)) {
-            Ok(s) => s,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenError::Missing),
-            Err(e) => return Err(OpenError::Damaged(format!("cannot read it: {e}"))),
-        };
-        let name = current.trim();
-        if !name.starts_with(GEN_PREFIX) || name.contains(['/', '\\']) || name.contains("..") {
-            return Err(OpenError::Damaged("its CURRENT file is damaged".into()));
-        }
-        Ok(name.to_string())
-    }
-
-    /// The token of the state in use (`Current::token`), without reading the manifest.
-    pub fn token(&self) -> Option<String> {
-        let name = self.current_name().ok()?;
-        let meta = fs::metadata(self.dir.join(&name).join(MANIFEST)).ok()?;
-        Some(token(&name, &meta))
     }
 }
 

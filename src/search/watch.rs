@@ -10,10 +10,12 @@
 //! own check on any other answer, on no answer within a second, or with no watcher.
 //!
 //! It vouches only where it can see every change: when each folder the manifest's files are
-//! in is watched, none of them is reached through a symbolic link, and none is outside the
-//! project. Otherwise it answers "unsure".
+//! in is watched, none of them is reached through a symbolic link or outside the project, and
+//! all are on a local file system known to report every change. Otherwise it answers
+//! "unsure". Like git's fsmonitor, it is not told of a write through a hard link from an
+//! unwatched folder, or into a file mapped in memory (the README says so).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -25,7 +27,7 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher as _};
 
 use super::manifest::Manifest;
-use super::store::Store;
+use super::store::{Store, io_error};
 use super::{IndexSummary, Quiet, chapters};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::RUNBOOK_DIR;
@@ -46,7 +48,18 @@ const SOCKET_PATH_MAX: usize = 107;
 
 /// The token of the index state a watcher vouches for as fresh, if one runs and answers.
 pub fn vouched(root: &Path) -> Option<String> {
-    let stream = UnixStream::connect(root.join(SOCKET)).ok()?;
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    // Not blocking: a stopped watcher's queue of connections may be full.
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )
+    .ok()?;
+    rustix::net::connect(&fd, &SocketAddrUnix::new(root.join(SOCKET)).ok()?).ok()?;
+    let stream = UnixStream::from(fd);
+    stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(ASK_TIMEOUT)).ok()?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).ok()?;
@@ -63,6 +76,8 @@ pub enum Report<'a> {
     Failed(&'a Diagnostics),
     /// It cannot vouch for the index, for this reason; searches check for themselves.
     Unsure(&'a str),
+    /// Notifications were lost, for this reason: every source is checked again.
+    Missed(&'a str),
 }
 
 enum Message {
@@ -139,9 +154,15 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
     })
     .map_err(|e| Diagnostic::error(format!("cannot watch files: {e}")).path(&root))?;
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if tx.send(Message::Ask(stream)).is_err() {
-                return;
+        for stream in listener.incoming() {
+            match stream {
+                Ok(stream) => {
+                    if tx.send(Message::Ask(stream)).is_err() {
+                        return;
+                    }
+                }
+                // Out of file descriptors, say: the search asking checks for itself.
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
     });
@@ -151,7 +172,7 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         store,
         state_dir,
         fs_watcher,
-        watched: BTreeSet::new(),
+        watched: BTreeMap::new(),
         dirty: true,
         checked: None,
         vouch: false,
@@ -161,11 +182,10 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         pending: Vec::new(),
     };
     let state_dir = w.state_dir.clone();
-    w.add_watch(&state_dir).map_err(|e| {
-        Diagnostic::error(format!("cannot watch {}: {e}", state_dir.display())).path(&state_dir)
-    })?;
+    w.add_watch(&state_dir)
+        .map_err(|why| Diagnostic::error(why).path(&state_dir))?;
     w.check(report);
-    report(Report::Watching(w.watched.len() - 1));
+    report(Report::Watching(w.watched.len().saturating_sub(1)));
     loop {
         let message = if w.dirty && w.pending.is_empty() {
             rx.recv_timeout(SETTLE)
@@ -174,11 +194,9 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         };
         match message {
             Ok(Message::Change(Ok(event))) => w.change(&event)?,
-            // Notifications were lost (the kernel's queue overflowed): the next check covers
-            // every change made so far, so every search waiting can be answered after it.
-            Ok(Message::Change(Err(_))) => {
-                w.dirty = true;
-                w.seen = w.asked;
+            Ok(Message::Change(Err(e))) => {
+                report(Report::Missed(&e.to_string()));
+                w.missed();
             }
             Ok(Message::Ask(stream)) => w.ask(stream),
             Err(RecvTimeoutError::Timeout) => w.check(report),
@@ -200,7 +218,9 @@ struct Watch {
     /// `.runbook/`, where the cookies are made.
     state_dir: PathBuf,
     fs_watcher: notify::RecommendedWatcher,
-    watched: BTreeSet<PathBuf>,
+    /// The folders watched, with the file (device and inode) each was when its watch was
+    /// added.
+    watched: BTreeMap<PathBuf, (u64, u64)>,
     /// A source may have changed since the last check.
     dirty: bool,
     /// The token of the index state in use at the last check (none if there was no index).
@@ -222,10 +242,16 @@ impl Watch {
             .join(format!("{COOKIE_PREFIX}{}-{n}", std::process::id()))
     }
 
+    /// Notifications were lost (the kernel's queue overflowed): the next check covers every
+    /// change made so far, so every search waiting can be answered after it.
+    fn missed(&mut self) {
+        self.dirty = true;
+        self.seen = self.asked;
+    }
+
     fn change(&mut self, event: &notify::Event) -> Result<(), Diagnostic> {
         if event.need_rescan() {
-            self.dirty = true;
-            self.seen = self.asked;
+            self.missed();
             return Ok(());
         }
         // Opening or reading a file changes nothing (the check itself opens the sources).
@@ -245,10 +271,20 @@ impl Watch {
                 ))
                 .path(&self.state_dir));
             }
-            // A folder removed or moved away is no longer watched where it was: watch it
-            // afresh if it comes back.
-            if gone && self.watched.remove(path) {
-                let _ = self.fs_watcher.unwatch(path);
+            // notify stops watching a folder removed or moved away, and every folder below
+            // it: watch them afresh if they come back.
+            if gone {
+                let below: Vec<PathBuf> = self
+                    .watched
+                    .range(path.clone()..)
+                    .map(|(p, _)| p)
+                    .take_while(|p| p.starts_with(path))
+                    .cloned()
+                    .collect();
+                for p in below {
+                    let _ = self.fs_watcher.unwatch(&p);
+                    self.watched.remove(&p);
+                }
             }
             if path.parent() == Some(self.state_dir.as_path()) {
                 if let Some(n) = self.cookie_number(path) {
@@ -379,29 +415,103 @@ impl Watch {
         set
     }
 
-    /// Watches exactly `folders` (and the cookies' folder). Returns how many were added.
+    /// Watches exactly `folders` (and the cookies' folder). Returns how many watches were
+    /// added, counting a folder that is now another (moved in, or made anew, while
+    /// notifications were lost) or that is gone: either way, a change to check for.
     fn rewatch(&mut self, mut folders: BTreeSet<PathBuf>) -> Result<usize, String> {
         folders.insert(self.state_dir.clone());
-        let gone: Vec<PathBuf> = self.watched.difference(&folders).cloned().collect();
+        let gone: Vec<PathBuf> = self
+            .watched
+            .keys()
+            .filter(|p| !folders.contains(*p))
+            .cloned()
+            .collect();
         for path in gone {
             let _ = self.fs_watcher.unwatch(&path);
             self.watched.remove(&path);
         }
         let mut added = 0;
         for path in folders {
-            if !self.watched.contains(&path) {
-                self.add_watch(&path)
-                    .map_err(|e| format!("cannot watch {}: {e}", path.display()))?;
-                added += 1;
+            match (self.watched.get(&path), identity(&path)) {
+                (Some(watched), Some(now)) if *watched == now => {}
+                (_, None) => added += 1,
+                (Some(_), Some(_)) => {
+                    let _ = self.fs_watcher.unwatch(&path);
+                    self.watched.remove(&path);
+                    self.add_watch(&path)?;
+                    added += 1;
+                }
+                (None, Some(_)) => {
+                    self.add_watch(&path)?;
+                    added += 1;
+                }
             }
         }
         Ok(added)
     }
 
-    fn add_watch(&mut self, path: &Path) -> notify::Result<()> {
-        self.fs_watcher.watch(path, RecursiveMode::NonRecursive)?;
-        self.watched.insert(path.to_path_buf());
+    fn add_watch(&mut self, path: &Path) -> Result<(), String> {
+        let cannot = |why: String| format!("cannot watch {}: {why}", path.display());
+        local(path).map_err(cannot)?;
+        let before = identity(path);
+        self.fs_watcher
+            .watch(path, RecursiveMode::NonRecursive)
+            .map_err(|e| cannot(describe(&e.kind)))?;
+        // Recorded before the watch: were the folder replaced meanwhile, the next check sees
+        // another and watches it again.
+        if let Some(id) = before {
+            self.watched.insert(path.to_path_buf(), id);
+        }
         Ok(())
+    }
+}
+
+/// A folder's device and inode numbers.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(path).ok()?;
+    meta.is_dir().then(|| (meta.dev(), meta.ino()))
+}
+
+/// Refuses a folder on a file system whose changes may not all be notified: network and
+/// FUSE file systems (changes made by other machines or by the server go unnoticed), and
+/// any other not known to notify every change made on this machine.
+fn local(path: &Path) -> Result<(), String> {
+    // Linux's magic numbers (linux/magic.h): ext2/3/4, xfs, btrfs, tmpfs, f2fs, overlayfs,
+    // zfs, bcachefs, jfs, reiserfs.
+    const LOCAL: [u64; 10] = [
+        0xEF53,
+        0x5846_5342,
+        0x9123_683E,
+        0x0102_1994,
+        0xF2F5_2010,
+        0x794C_7630,
+        0x2FC1_2FC1,
+        0xCA45_1A4E,
+        0x3153_464A,
+        0x5265_4973,
+    ];
+    let fs = rustix::fs::statfs(path).map_err(|e| io::Error::from(e).to_string())?;
+    #[allow(clippy::unnecessary_cast)] // The field's type differs between targets.
+    let kind = fs.f_type as u64;
+    if LOCAL.contains(&kind) {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is on a file system (type {kind:#x}) that may not report every change, \
+             such as a network or FUSE file system"
+        ))
+    }
+}
+
+fn describe(kind: &notify::ErrorKind) -> String {
+    match kind {
+        notify::ErrorKind::MaxFilesWatch => {
+            "the system's limit of watches is reached (fs.inotify.max_user_watches)".into()
+        }
+        notify::ErrorKind::Io(e) => e.to_string(),
+        notify::ErrorKind::PathNotFound => "it is not there".into(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -411,10 +521,6 @@ fn reply(mut stream: UnixStream, token: Option<&str>) {
         None => "unsure\n".to_string(),
     };
     let _ = stream.write_all(answer.as_bytes());
-}
-
-fn io_error(what: &str, path: &Path, e: io::Error) -> Diagnostic {
-    Diagnostic::error(format!("cannot {what} {}: {e}", path.display())).path(path)
 }
 
 /// The folders in which a change to any source the manifest records is reported: the project
