@@ -434,6 +434,8 @@ fn chapter_sections_are_found_at_the_sites_anchors_and_kept_fresh() {
     let dir = project();
     let d = dir.path();
     ok(d, &["index"]);
+    // The guide explains `tier` at length, but a support engineer looks for the steps.
+    assert_eq!(hits(d, "tier", &[])[0]["type"], "step");
 
     // A new section, including a file that is not there yet: only the chapters are read again.
     let authoring = d.join("guide/authoring.md");

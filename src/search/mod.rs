@@ -732,10 +732,14 @@ fn collect(
                 continue;
             }
             let revision = revision_info(&doc, &f, ctx.version());
-            let factor = if revision.status == RevisionStatus::Current {
-                1.0
-            } else {
+            // Steps are what a search is for: an older revision's, or a chapter's section,
+            // only outranks the current one's when clearly more relevant.
+            let factor = if revision.status != RevisionStatus::Current
+                || text_of(&doc, f.doc_type) == schema::TYPE_CHAPTER
+            {
                 0.5
+            } else {
+                1.0
             };
             kept.push(Candidate {
                 addr: *addr,
