@@ -315,3 +315,91 @@ fn a_watcher_started_on_broken_sources_recovers_when_they_are_mended() {
     assert_eq!(told("runbooks/shared/mfa.toml:2:"), 1, "{warnings:?}");
     assert_eq!(told("until this is mended"), 1, "{warnings:?}");
 }
+
+#[test]
+fn after_lost_notifications_every_folder_is_watched_afresh() {
+    let dir = project();
+    let d = dir.path();
+    let runbook = |id: &str, word: &str| {
+        format!(
+            "id = \"{id}\"\ntitle = \"T\"\nsummary = \"s\"\n[[revision]]\n[[revision.section]]\n\
+             id = \"s\"\ntitle = \"S\"\n[[revision.section.step]]\nid = \"feed\"\n\
+             title = \"Feed the {word}\"\n"
+        )
+    };
+    for (folder, id) in [("p", "in-p"), ("q", "in-q"), ("r", "in-r")] {
+        fs::create_dir(d.join("runbooks").join(folder)).unwrap();
+        fs::write(
+            d.join("runbooks").join(folder).join(format!("{id}.toml")),
+            runbook(id, "yak"),
+        )
+        .unwrap();
+    }
+    let watcher = Watcher::start(d);
+    assert_eq!(found(d, "yak"), ["in-p#feed", "in-q#feed", "in-r#feed"]);
+
+    // Stopped, the watcher's queue overflows while two watched folders swap places, and a
+    // third is made anew (on ext4, often with the same inode number).
+    let pid = watcher.child.id().to_string();
+    let signal = |sig: &str| {
+        let status = Command::new("kill").args([sig, &pid]).status().unwrap();
+        assert!(status.success());
+    };
+    signal("-STOP");
+    let queue: usize = fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .map_or(16384, |s| s.trim().parse().unwrap());
+    let junk = d.join("junk");
+    for n in 0..queue / 2 {
+        fs::write(d.join(format!("junk-{n}")), "").unwrap();
+        fs::remove_file(d.join(format!("junk-{n}"))).unwrap();
+    }
+    fs::rename(d.join("runbooks/p"), &junk).unwrap();
+    fs::rename(d.join("runbooks/q"), d.join("runbooks/p")).unwrap();
+    fs::rename(&junk, d.join("runbooks/q")).unwrap();
+    fs::remove_dir_all(d.join("runbooks/r")).unwrap();
+    fs::create_dir(d.join("runbooks/r")).unwrap();
+    fs::write(d.join("runbooks/r/in-r.toml"), runbook("in-r", "yak")).unwrap();
+    signal("-CONT");
+    // The watcher catches up, then the edits come.
+    assert_eq!(found(d, "yak"), ["in-p#feed", "in-q#feed", "in-r#feed"]);
+
+    fs::write(d.join("runbooks/r/in-r.toml"), runbook("in-r", "ox")).unwrap();
+    assert_eq!(found(d, "ox"), ["in-r#feed"]);
+
+    fs::write(d.join("runbooks/p/in-q.toml"), runbook("in-q", "gnu")).unwrap();
+    assert_eq!(found(d, "gnu"), ["in-q#feed"]);
+    fs::write(d.join("runbooks/q/in-p.toml"), runbook("in-p", "gnu")).unwrap();
+    assert_eq!(found(d, "gnu"), ["in-p#feed", "in-q#feed"]);
+    assert!(
+        watcher.warnings().iter().any(|w| w.contains("overflowed")),
+        "the queue did not overflow: the test proved nothing"
+    );
+}
+
+#[test]
+fn a_watcher_stops_when_its_project_moves() {
+    let dir = project();
+    let moved = tempfile::tempdir().unwrap();
+    let mut watcher = Watcher::start(dir.path());
+    let to = moved.path().join("elsewhere");
+    fs::rename(dir.path(), &to).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = watcher.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still watching");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let warnings: Vec<String> = watcher.stderr.iter().collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("was removed or moved: stopped watching")),
+        "{warnings:?}"
+    );
+    // Nothing was made again where the project was.
+    assert!(!dir.path().exists());
+    fs::rename(&to, dir.path()).unwrap();
+}

@@ -149,10 +149,8 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
 
     let (tx, rx) = mpsc::channel();
     let changes = tx.clone();
-    let fs_watcher = notify::recommended_watcher(move |event| {
-        let _ = changes.send(Message::Change(event));
-    })
-    .map_err(|e| Diagnostic::error(format!("cannot watch files: {e}")).path(&root))?;
+    let fs_watcher = notifier(&changes)
+        .map_err(|e| Diagnostic::error(format!("cannot watch files: {e}")).path(&root))?;
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             match stream {
@@ -172,6 +170,7 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         store,
         state_dir,
         fs_watcher,
+        changes,
         watched: BTreeMap::new(),
         dirty: true,
         checked: None,
@@ -181,24 +180,33 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         seen: 0,
         pending: Vec::new(),
     };
-    let state_dir = w.state_dir.clone();
-    w.add_watch(&state_dir)
-        .map_err(|why| Diagnostic::error(why).path(&state_dir))?;
+    w.watch_state_dir()?;
     w.check(report);
     report(Report::Watching(w.watched.len().saturating_sub(1)));
     loop {
-        let message = if w.dirty && w.pending.is_empty() {
+        let message = if !w.pending.is_empty() {
+            rx.recv_timeout(ASK_TIMEOUT)
+        } else if w.dirty {
             rx.recv_timeout(SETTLE)
         } else {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         };
         match message {
+            Ok(Message::Change(Ok(event))) if event.need_rescan() => {
+                report(Report::Missed(
+                    "the kernel's queue of notifications overflowed",
+                ));
+                w.missed()?;
+            }
             Ok(Message::Change(Ok(event))) => w.change(&event)?,
             Ok(Message::Change(Err(e))) => {
                 report(Report::Missed(&e.to_string()));
-                w.missed();
+                w.missed()?;
             }
             Ok(Message::Ask(stream)) => w.ask(stream),
+            // A cookie not seen in time (its searches have given up by now): they are
+            // told nothing is vouched for.
+            Err(RecvTimeoutError::Timeout) if !w.pending.is_empty() => w.give_up(),
             Err(RecvTimeoutError::Timeout) => w.check(report),
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(Diagnostic::error("stopped receiving file notifications")
@@ -218,6 +226,8 @@ struct Watch {
     /// `.runbook/`, where the cookies are made.
     state_dir: PathBuf,
     fs_watcher: notify::RecommendedWatcher,
+    /// Where notifications go, for a new `fs_watcher`.
+    changes: mpsc::Sender<Message>,
     /// The folders watched, with the file (device and inode) each was when its watch was
     /// added.
     watched: BTreeMap<PathBuf, (u64, u64)>,
@@ -242,18 +252,34 @@ impl Watch {
             .join(format!("{COOKIE_PREFIX}{}-{n}", std::process::id()))
     }
 
-    /// Notifications were lost (the kernel's queue overflowed): the next check covers every
-    /// change made so far, so every search waiting can be answered after it.
-    fn missed(&mut self) {
+    /// Notifications were lost: the next check covers every change made so far, so every
+    /// search waiting can be answered after it. Which watches still hold is unknown (a
+    /// folder may have been swapped, or made anew with the same inode number), so they are
+    /// all made afresh, on a new inotify instance.
+    fn missed(&mut self) -> Result<(), Diagnostic> {
         self.dirty = true;
         self.seen = self.asked;
+        self.fs_watcher = notifier(&self.changes)
+            .map_err(|e| Diagnostic::error(format!("cannot watch files: {e}")).path(&self.root))?;
+        self.watched.clear();
+        self.watch_state_dir()
+    }
+
+    fn watch_state_dir(&mut self) -> Result<(), Diagnostic> {
+        let state_dir = self.state_dir.clone();
+        self.add_watch(&state_dir)
+            .map_err(|why| Diagnostic::error(why).path(&state_dir))
+    }
+
+    /// Answers the searches still waiting that nothing is vouched for.
+    fn give_up(&mut self) {
+        for (n, stream) in std::mem::take(&mut self.pending) {
+            let _ = fs::remove_file(self.cookie(n));
+            reply(stream, None);
+        }
     }
 
     fn change(&mut self, event: &notify::Event) -> Result<(), Diagnostic> {
-        if event.need_rescan() {
-            self.missed();
-            return Ok(());
-        }
         // Opening or reading a file changes nothing (the check itself opens the sources).
         if matches!(event.kind, EventKind::Access(kind) if kind != AccessKind::Close(AccessMode::Write))
         {
@@ -264,12 +290,13 @@ impl Watch {
             EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
         );
         for path in &event.paths {
-            if gone && *path == self.state_dir {
+            // The project itself moved, or its `.runbook/`: what is watched is elsewhere now.
+            if gone && self.state_dir.starts_with(path) {
                 return Err(Diagnostic::error(format!(
                     "{} was removed or moved: stopped watching",
-                    self.state_dir.display()
+                    path.display()
                 ))
-                .path(&self.state_dir));
+                .path(path));
             }
             // notify stops watching a folder removed or moved away, and every folder below
             // it: watch them afresh if they come back.
@@ -420,31 +447,31 @@ impl Watch {
     /// notifications were lost) or that is gone: either way, a change to check for.
     fn rewatch(&mut self, mut folders: BTreeSet<PathBuf>) -> Result<usize, String> {
         folders.insert(self.state_dir.clone());
-        let gone: Vec<PathBuf> = self
-            .watched
-            .keys()
-            .filter(|p| !folders.contains(*p))
-            .cloned()
+        let now: BTreeMap<PathBuf, Option<(u64, u64)>> = folders
+            .into_iter()
+            .map(|p| (p.clone(), identity(&p)))
             .collect();
-        for path in gone {
-            let _ = self.fs_watcher.unwatch(&path);
-            self.watched.remove(&path);
+        // Every watch that goes, before any is added: adding one for a folder moved here
+        // may give back a watch the kernel holds under its old name, which removing that
+        // name would take away.
+        let stale: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(p, id)| now.get(*p).is_none_or(|found| found.as_ref() != Some(*id)))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in &stale {
+            let _ = self.fs_watcher.unwatch(path);
+            self.watched.remove(path);
         }
         let mut added = 0;
-        for path in folders {
-            match (self.watched.get(&path), identity(&path)) {
-                (Some(watched), Some(now)) if *watched == now => {}
-                (_, None) => added += 1,
-                (Some(_), Some(_)) => {
-                    let _ = self.fs_watcher.unwatch(&path);
-                    self.watched.remove(&path);
-                    self.add_watch(&path)?;
-                    added += 1;
-                }
-                (None, Some(_)) => {
-                    self.add_watch(&path)?;
-                    added += 1;
-                }
+        for (path, id) in now {
+            if id.is_none() {
+                // Gone since the check: a change to check for.
+                added += 1;
+            } else if !self.watched.contains_key(&path) {
+                self.add_watch(&path)?;
+                added += 1;
             }
         }
         Ok(added)
@@ -513,6 +540,13 @@ fn describe(kind: &notify::ErrorKind) -> String {
         notify::ErrorKind::PathNotFound => "it is not there".into(),
         other => format!("{other:?}"),
     }
+}
+
+fn notifier(changes: &mpsc::Sender<Message>) -> notify::Result<notify::RecommendedWatcher> {
+    let changes = changes.clone();
+    notify::recommended_watcher(move |event| {
+        let _ = changes.send(Message::Change(event));
+    })
 }
 
 fn reply(mut stream: UnixStream, token: Option<&str>) {
