@@ -34,6 +34,17 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Opens (making it if missing, never emptying it) a file whose OS lock says which process
+/// may go on: the caller takes it with `lock` or `try_lock`.
+pub fn lock_file(path: &Path) -> Result<std::fs::File, Diagnostic> {
+    std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Diagnostic::error(format!("cannot open {}: {e}", path.display())).path(path))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

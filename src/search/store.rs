@@ -180,13 +180,7 @@ impl Current {
 impl Store {
     fn lock_file(&self) -> Result<File, Diagnostic> {
         fs::create_dir_all(&self.dir).map_err(|e| io_error("create", &self.dir, e))?;
-        let path = self.dir.join(LOCK);
-        File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error("open", &path, e))
+        atomic::lock_file(&self.dir.join(LOCK))
     }
 
     /// Waits for the writer's lock.

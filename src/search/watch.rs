@@ -104,12 +104,7 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
     fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
 
     let lock_path = root.join(LOCK);
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io_error("open", &lock_path, e))?;
+    let lock = crate::atomic::lock_file(&lock_path)?;
     if lock.try_lock().is_err() {
         return Err(Diagnostic::error(
             "another `runbook index --watch` is already watching this project",

@@ -35,12 +35,7 @@ impl Staging {
         // The lock lives with the caches, out of the way of the project's files.
         fs::create_dir_all(cache).map_err(|e| io("create", cache, e))?;
         let lock_path = cache.join("site.lock");
-        let lock = fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io("open", &lock_path, e))?;
+        let lock = crate::atomic::lock_file(&lock_path)?;
         if lock.try_lock().is_err() {
             eprintln!("waiting for another build of {} to finish", dest.display());
             lock.lock().map_err(|e| io("lock", &lock_path, e))?;
