@@ -20,6 +20,7 @@ struct Watcher {
     child: Child,
     stdout: mpsc::Receiver<String>,
     stderr: mpsc::Receiver<String>,
+    warnings: Vec<String>,
 }
 
 impl Watcher {
@@ -39,6 +40,7 @@ impl Watcher {
             child,
             stdout,
             stderr,
+            warnings: Vec::new(),
         };
         loop {
             let line = watcher
@@ -51,8 +53,16 @@ impl Watcher {
         }
     }
 
-    fn warnings(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+    /// The lines of standard error, once one holds `text` (they are read on another thread,
+    /// so they may lag behind what the watcher did).
+    fn warnings_until(&mut self, text: &str) -> Vec<String> {
+        while !self.warnings.iter().any(|w| w.contains(text)) {
+            match self.stderr.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => self.warnings.push(line),
+                Err(_) => break,
+            }
+        }
+        self.warnings.clone()
     }
 }
 
@@ -125,7 +135,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 fn every_edit_is_seen_by_the_next_search() {
     let dir = project();
     let d = dir.path();
-    let watcher = Watcher::start(d);
+    let mut watcher = Watcher::start(d);
     assert!(answer(d).starts_with("fresh gen-"));
     assert_eq!(found(d, "flamingo"), Vec::<String>::new());
 
@@ -223,11 +233,10 @@ fn every_edit_is_seen_by_the_next_search() {
         found(d, "unassign")[0],
         "post-install#unassign-global-admin"
     );
+    let warnings = watcher.warnings_until("post-install.toml");
     assert!(
-        watcher
-            .warnings()
-            .iter()
-            .any(|w| w.contains("post-install.toml"))
+        warnings.iter().any(|w| w.contains("post-install.toml")),
+        "{warnings:?}"
     );
 }
 
@@ -277,15 +286,11 @@ fn a_chapter_reached_through_a_link_is_not_vouched_for() {
     let target = d.join("notes/intro.md");
     fs::rename(d.join("guide/introduction.md"), &target).unwrap();
     std::os::unix::fs::symlink(&target, d.join("guide/introduction.md")).unwrap();
-    let watcher = Watcher::start(d);
+    let mut watcher = Watcher::start(d);
     assert_eq!(answer(d), "unsure\n");
-    let warnings = watcher.warnings();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("introduction.md is reached through a symbolic link")),
-        "{warnings:?}"
-    );
+    let link = "introduction.md is reached through a symbolic link";
+    let warnings = watcher.warnings_until(link);
+    assert!(warnings.iter().any(|w| w.contains(link)), "{warnings:?}");
     // Its changes are still seen: the search checks the files itself.
     let text = fs::read_to_string(&target).unwrap();
     fs::write(&target, format!("{text}\n## Manatees\n\nSlow.\n")).unwrap();
@@ -301,7 +306,7 @@ fn a_watcher_started_on_broken_sources_recovers_when_they_are_mended() {
     let shared = d.join("runbooks/shared/mfa.toml");
     let original = fs::read_to_string(&shared).unwrap();
     fs::write(&shared, "[[section]]\nid = ").unwrap();
-    let watcher = Watcher::start(d);
+    let mut watcher = Watcher::start(d);
     for _ in 0..3 {
         let out = run(d, &["search", "consent"]);
         assert_eq!(out.status.code(), Some(1));
@@ -310,7 +315,7 @@ fn a_watcher_started_on_broken_sources_recovers_when_they_are_mended() {
     fs::write(&shared, original).unwrap();
     assert!(found(d, "consent").contains(&"install#copy-consent-link".to_string()));
     // The problem was told once, with its place, not at every search.
-    let warnings = watcher.warnings();
+    let warnings = watcher.warnings_until("until this is mended");
     let told = |s: &str| warnings.iter().filter(|w| w.contains(s)).count();
     assert_eq!(told("runbooks/shared/mfa.toml:2:"), 1, "{warnings:?}");
     assert_eq!(told("until this is mended"), 1, "{warnings:?}");
@@ -335,7 +340,7 @@ fn after_lost_notifications_every_folder_is_watched_afresh() {
         )
         .unwrap();
     }
-    let watcher = Watcher::start(d);
+    let mut watcher = Watcher::start(d);
     assert_eq!(found(d, "yak"), ["in-p#feed", "in-q#feed", "in-r#feed"]);
 
     // Stopped, the watcher's queue overflows while two watched folders swap places, and a
@@ -371,7 +376,10 @@ fn after_lost_notifications_every_folder_is_watched_afresh() {
     fs::write(d.join("runbooks/q/in-p.toml"), runbook("in-p", "gnu")).unwrap();
     assert_eq!(found(d, "gnu"), ["in-p#feed", "in-q#feed"]);
     assert!(
-        watcher.warnings().iter().any(|w| w.contains("overflowed")),
+        watcher
+            .warnings_until("overflowed")
+            .iter()
+            .any(|w| w.contains("overflowed")),
         "the queue did not overflow: the test proved nothing"
     );
 }
