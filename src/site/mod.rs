@@ -261,7 +261,7 @@ impl Writer {
         html: String,
         template: &'static str,
         content_links: &[String],
-        indexed: bool,
+        search: Option<&str>,
     ) -> Result<(), Diagnostic> {
         let page = WrittenPage::write(
             &self.staging,
@@ -269,7 +269,7 @@ impl Writer {
             &html,
             template,
             content_links,
-            indexed && self.search.is_some(),
+            search.filter(|_| self.search.is_some()),
         )?;
         self.add(page)
     }
@@ -305,13 +305,15 @@ struct WrittenPage {
 }
 
 impl WrittenPage {
+    /// `search`: for a page the search index reads, the content HTML the page was made
+    /// with.
     fn write(
         staging: &output::Staging,
         address: String,
         html: &str,
         template: &'static str,
         content_links: &[String],
-        indexed: bool,
+        search: Option<&str>,
     ) -> Result<WrittenPage, Diagnostic> {
         staging.write(&address, html.as_bytes())?;
         let content: HashSet<&str> = content_links.iter().map(String::as_str).collect();
@@ -327,7 +329,7 @@ impl WrittenPage {
             anchors: links::page_anchors(html),
             template,
             own_links,
-            search_input: indexed.then(|| search_input(html)),
+            search_input: search.map(|content| search::page_input(html, content)),
         })
     }
 }
@@ -586,7 +588,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
                     &html,
                     "chapter.html.j2",
                     &content,
-                    indexed,
+                    indexed.then_some(c.html.as_str()),
                 )
                 .map(Some)
             })
@@ -626,7 +628,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
             })
             .flat_map(links::page_links)
             .collect();
-        writer.page(&page.address, html, "runbook.html.j2", &content, false)?;
+        writer.page(&page.address, html, "runbook.html.j2", &content, None)?;
         if page.revision.current {
             progress.inc(1);
         }
@@ -653,7 +655,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
                 }
             };
             let html = templates.render("checklist.html.j2", ctx)?;
-            writer.page(CHECKLIST_PAGE, html, "checklist.html.j2", &[], false)?;
+            writer.page(CHECKLIST_PAGE, html, "checklist.html.j2", &[], None)?;
         }
     }
 
@@ -689,7 +691,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     let ctx = context! {
         ..page_ctx(INDEX_PAGE, intro_title.as_deref().unwrap_or(&book_title)),
         ..context! {
-            content => intro_html,
+            content => intro_html.as_deref(),
             indexed => index_chapter.is_some(),
             runbooks => ser(&catalogue),
             chapters => ser(&toc),
@@ -702,7 +704,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         html,
         "index.html.j2",
         &intro_links,
-        index_chapter.is_some(),
+        index_chapter.and(Some(intro_html.as_deref().unwrap_or_default())),
     )?;
 
     // ---- 404: src/404.md if there is one (mdBook's `input-404`), at the root.
@@ -940,23 +942,6 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
         bytes,
         watch,
     })
-}
-
-/// What pagefind reads of a page: only its `data-pagefind-body` article matters, so the
-/// frame around it (header, scripts) is left out to save parsing it once more.
-fn search_input(html: &str) -> String {
-    let lang_end = html
-        .find("<html")
-        .and_then(|i| html[i..].find('>').map(|j| i + j + 1))
-        .unwrap_or(0);
-    match (html.find("<article"), html.rfind("</article>")) {
-        (Some(start), Some(end)) if start < end => format!(
-            "{}<body>{}</body></html>",
-            &html[..lang_end],
-            &html[start..end + "</article>".len()]
-        ),
-        _ => html.to_string(),
-    }
 }
 
 /// Stands for a chapter's HTML in the print page's template output, so that the page can be

@@ -45,6 +45,218 @@ fn fail(what: &str, e: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(format!("search index: {what}: {e}"))
 }
 
+/// What pagefind reads of a page: only its `data-pagefind-body` article matters, so the
+/// frame around it (header, scripts) is left out to save parsing it once more; and in
+/// `content`, the HTML the page was made with, the tags that do not change what pagefind
+/// indexes are left out too (see `strip_plain_inline`).
+pub fn page_input(html: &str, content: &str) -> String {
+    let lang_end = html
+        .find("<html")
+        .and_then(|i| html[i..].find('>').map(|j| i + j + 1))
+        .unwrap_or(0);
+    let article = match (html.find("<article"), html.rfind("</article>")) {
+        (Some(start), Some(end)) if start < end => &html[start..end + "</article>".len()],
+        _ => return html.to_string(),
+    };
+    let mut out = String::with_capacity(lang_end + article.len() + 32);
+    out.push_str(&html[..lang_end]);
+    out.push_str("<body>");
+    // A template may change the content on its way into the page: then it is read as it is.
+    match article.find(content).filter(|_| !content.is_empty()) {
+        Some(at) => {
+            out.push_str(&article[..at]);
+            strip_plain_inline(content, &mut out);
+            out.push_str(&article[at + content.len()..]);
+        }
+        None => out.push_str(article),
+    }
+    out.push_str("</body></html>");
+    out
+}
+
+/// Inline elements whose tags mean nothing to pagefind's parser: it takes their text into
+/// the enclosing element as if the tags were not there (no word break, no weight, the same
+/// heading for sub-results). Of its inline elements, `br` breaks words, `label` and
+/// `script` are left out of the index, and the rest may carry content of their own.
+const PLAIN_INLINE: [&str; 21] = [
+    "a", "abbr", "acronym", "b", "bdo", "big", "cite", "code", "dfn", "em", "i", "kbd", "q",
+    "samp", "small", "span", "strong", "sub", "sup", "tt", "var",
+];
+
+/// Elements whose text is not markup: copied as they are, up to their end tag.
+const RAW_TEXT: [&str; 8] = [
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noscript",
+];
+
+/// Copies serialized HTML to `out` without the tags of `PLAIN_INLINE` elements that have no
+/// `id` and no `data-pagefind-*` attribute, so that pagefind indexes the same words, weights
+/// and anchors from fewer elements (its parser's cost is per element). Anything this does
+/// not recognise is copied as it is.
+fn strip_plain_inline(html: &str, out: &mut String) {
+    // The plain inline elements open here, and whether their start tag was kept: the end
+    // tag follows it.
+    let mut open: Vec<(&str, bool)> = Vec::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        let Some(tag) = Tag::parse(rest) else {
+            // Not a tag (a `<` in text, a comment, a declaration): copied up to where it
+            // ends, or the next `<`.
+            let end = if rest.starts_with("<!--") {
+                rest.find("-->").map_or(rest.len(), |i| i + 3)
+            } else {
+                rest[1..].find('<').map_or(rest.len(), |i| i + 1)
+            };
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        };
+        let text = &rest[..tag.len];
+        rest = &rest[tag.len..];
+        let plain = PLAIN_INLINE
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(tag.name));
+        if tag.end {
+            let opened = open
+                .iter()
+                .rposition(|(n, _)| n.eq_ignore_ascii_case(tag.name))
+                .filter(|_| plain);
+            match opened {
+                Some(i) => {
+                    let (_, kept) = open[i];
+                    open.truncate(i);
+                    if kept {
+                        out.push_str(text);
+                    }
+                }
+                None => out.push_str(text),
+            }
+            continue;
+        }
+        if RAW_TEXT.iter().any(|n| n.eq_ignore_ascii_case(tag.name)) {
+            out.push_str(text);
+            let end = find_end_tag(rest, tag.name).unwrap_or(rest.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let kept = !plain || tag.meaningful;
+        if kept {
+            out.push_str(text);
+        }
+        if plain && !tag.self_closing {
+            open.push((tag.name, kept));
+        }
+    }
+    out.push_str(rest);
+}
+
+/// A start or end tag at the start of some HTML.
+struct Tag<'a> {
+    name: &'a str,
+    end: bool,
+    self_closing: bool,
+    /// It has an `id` or a `data-pagefind-*` attribute.
+    meaningful: bool,
+    /// Its length in bytes, `<` to `>`.
+    len: usize,
+}
+
+impl<'a> Tag<'a> {
+    fn parse(html: &'a str) -> Option<Tag<'a>> {
+        let b = html.as_bytes();
+        let end = b.get(1) == Some(&b'/');
+        let name_start = if end { 2 } else { 1 };
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+            return None;
+        }
+        let name = &html[name_start..name_start + name_len];
+        let mut i = name_start + name_len;
+        let mut meaningful = false;
+        loop {
+            while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                i += 1;
+            }
+            match b.get(i)? {
+                b'>' => {
+                    return Some(Tag {
+                        name,
+                        end,
+                        self_closing: b[i - 1] == b'/',
+                        meaningful,
+                        len: i + 1,
+                    });
+                }
+                b'/' => i += 1,
+                _ => {
+                    let attr_start = i;
+                    while b.get(i).is_some_and(|c| {
+                        !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'/')
+                    }) {
+                        i += 1;
+                    }
+                    let attr = &html[attr_start..i];
+                    meaningful |= attr.eq_ignore_ascii_case("id")
+                        || attr
+                            .get(..13)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"));
+                    if i == attr_start {
+                        // `=` where a name should be: not a tag this can read.
+                        return None;
+                    }
+                    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                        i += 1;
+                    }
+                    if b.get(i) == Some(&b'=') {
+                        i += 1;
+                        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                            i += 1;
+                        }
+                        match b.get(i)? {
+                            q @ (b'"' | b'\'') => {
+                                i += 1 + html[i + 1..].find(*q as char)? + 1;
+                            }
+                            _ => {
+                                while b
+                                    .get(i)
+                                    .is_some_and(|c| !c.is_ascii_whitespace() && *c != b'>')
+                                {
+                                    i += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where the end tag of raw-text element `name` starts in `html`.
+fn find_end_tag(html: &str, name: &str) -> Option<usize> {
+    let b = html.as_bytes();
+    let mut from = 0;
+    while let Some(i) = html[from..].find("</") {
+        let at = from + i;
+        let after = at + 2 + name.len();
+        if html
+            .get(at + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && b.get(after)
+                .is_none_or(|c| c.is_ascii_whitespace() || matches!(c, b'>' | b'/'))
+        {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
 /// One pagefind index.
 struct SearchIndex {
     index: PagefindIndex,
@@ -347,6 +559,111 @@ impl Drop for Indexer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stripped(html: &str) -> String {
+        let mut out = String::new();
+        strip_plain_inline(html, &mut out);
+        out
+    }
+
+    #[test]
+    fn plain_inline_tags_go_and_the_rest_stays() {
+        assert_eq!(
+            stripped(
+                r#"<p>Use <code>x</code> with <a href="a.html#b">the <em>b</em> part</a>.</p>"#
+            ),
+            "<p>Use x with the b part.</p>"
+        );
+        // An id or a pagefind attribute keeps the tag, and so its end tag.
+        assert_eq!(
+            stripped(
+                r#"<p><span id="s">a</span> <strong data-pagefind-weight="3">b</strong> <i>c</i></p>"#
+            ),
+            r#"<p><span id="s">a</span> <strong data-pagefind-weight="3">b</strong> c</p>"#
+        );
+        assert_eq!(
+            stripped(r#"<p><a href="x"><a id="in">a</a> b</a></p>"#),
+            r#"<p><a id="in">a</a> b</p>"#
+        );
+        // Word breaks, images, and what pagefind leaves out stay as they are.
+        assert_eq!(
+            stripped(r#"a<br>b<img src="p.png" alt="x > y"><label>l</label>"#),
+            r#"a<br>b<img src="p.png" alt="x > y"><label>l</label>"#
+        );
+        // A `>` inside a quoted value does not end the tag.
+        assert_eq!(stripped(r#"<a title='1 > 0' href="x">t</a>"#), "t");
+        // Raw text, comments, stray end tags and what is not a tag are copied.
+        assert_eq!(
+            stripped("<script>if (a<b) { x = '<a>'; }</script><!-- <em> --></em> 1 < 2 <"),
+            "<script>if (a<b) { x = '<a>'; }</script><!-- <em> --></em> 1 < 2 <"
+        );
+        assert_eq!(stripped(r#"<a href="x>t</a>"#), r#"<a href="x>t</a>"#);
+    }
+
+    /// The files pagefind makes of these pages, by name.
+    fn index_of(pages: &[(&str, String)]) -> BTreeMap<String, Vec<u8>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut index = SearchIndex::new("en").unwrap();
+        for (url, html) in pages {
+            index.add_page(&rt, url, html.clone()).unwrap();
+        }
+        let files = rt.block_on(index.index.get_files()).unwrap();
+        files
+            .into_iter()
+            .map(|f| (f.filename.to_string_lossy().into_owned(), f.contents))
+            .collect()
+    }
+
+    #[test]
+    fn pagefind_indexes_a_page_without_plain_inline_tags_the_same() {
+        let content = concat!(
+            r#"<h1 id="top"><a class="header" href="top">The <code>runbook</code> tool</a></h1>"#,
+            r#"<p>Give the <strong>Admin Agent</strong> role to <a href="x.html"><em>the</em> "#,
+            r#"account</a>.<br>Then <kbd>Ctrl</kbd>+<kbd>C</kbd>, <span class="k">wait</span>.</p>"#,
+            r#"<h2 id="next"><a class="header" href="next">Next <i class="fa"></i>steps</a></h2>"#,
+            r#"<ul><li><a href="y.html" id="keep">kept</a> and <sup>1</sup><sub>2</sub></li></ul>"#,
+            r#"<div data-pagefind-ignore><p>not <b>indexed</b></p></div>"#,
+            r#"<p><span data-pagefind-meta="extra:yes">meta</span> <small>fine print</small></p>"#,
+            r#"<pre><code class="language-toml">[output.html]
+key = "value" # &lt;em&gt;</code></pre>"#,
+        );
+        let page = format!(
+            concat!(
+                r#"<!DOCTYPE html><html lang="en"><head><title>T</title></head><body>"#,
+                r#"<nav>menu</nav><article data-pagefind-body>"#,
+                r#"<span hidden data-pagefind-meta="title:T"></span>{}</article></body></html>"#
+            ),
+            content
+        );
+        let input = page_input(&page, content);
+        assert!(
+            !input.contains("<strong>") && !input.contains("<nav>"),
+            "{input}"
+        );
+        let stripped = index_of(&[("a.html", input)]);
+        let whole = index_of(&[("a.html", page)]);
+        assert!(stripped.keys().any(|k| k.starts_with("fragment/")));
+        assert_eq!(
+            stripped.keys().collect::<Vec<_>>(),
+            whole.keys().collect::<Vec<_>>()
+        );
+        assert!(stripped == whole, "the index differs");
+    }
+
+    #[test]
+    fn content_the_template_changed_is_read_as_it_is() {
+        let page = r#"<html lang="en"><body><article><p>A <em>B</em></p></article></body></html>"#;
+        assert_eq!(
+            page_input(page, "<p>a <em>b</em></p>"),
+            r#"<html lang="en"><body><article><p>A <em>B</em></p></article></body></html>"#
+        );
+        assert_eq!(
+            page_input(page, "<p>A <em>B</em></p>"),
+            r#"<html lang="en"><body><article><p>A B</p></article></body></html>"#
+        );
+    }
 
     #[test]
     fn shards_are_even_and_at_most_the_size_asked() {
