@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::markdown::{attribute_values, escape, is_external, unescape};
+use super::html::attribute_values;
+use super::markdown::{escape, is_external, unescape};
 
 /// What the site contains, for checking links against.
 #[derive(Debug, Default)]

@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
+use super::html::attribute_values;
+
 /// A link found in the text, with where it is written.
 #[derive(Debug, Clone)]
 pub struct FoundLink {
@@ -287,91 +289,6 @@ fn raw_html_links(html: &str, base: usize, links: &mut Vec<FoundLink>) {
             range: base + at..base + at,
         });
     }
-}
-
-/// Values of the named attributes in HTML, with their offsets. A small tokenizer: attributes
-/// are read inside tags only (text, comments and the contents of `<script>` and `<style>`
-/// are skipped), which is enough for sanitized output, the site's templates, and the raw
-/// HTML people put in Markdown.
-pub fn attribute_values<'h>(html: &'h str, names: &[&str]) -> Vec<(&'h str, usize)> {
-    let mut out = Vec::new();
-    let bytes = html.as_bytes();
-    let n = bytes.len();
-    let mut i = 0;
-    while i < n {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
-        if html[i..].starts_with("<!--") {
-            i = html[i + 4..].find("-->").map_or(n, |e| i + 4 + e + 3);
-            continue;
-        }
-        let name_start = i + 1;
-        let mut j = name_start;
-        while j < n && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-') {
-            j += 1;
-        }
-        if j == name_start || !bytes[name_start].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        let tag = html[name_start..j].to_ascii_lowercase();
-        // Attributes, up to the end of the tag.
-        loop {
-            while j < n && (bytes[j].is_ascii_whitespace() || bytes[j] == b'/') {
-                j += 1;
-            }
-            if j >= n || bytes[j] == b'>' {
-                j += 1;
-                break;
-            }
-            let a_start = j;
-            while j < n
-                && !bytes[j].is_ascii_whitespace()
-                && !matches!(bytes[j], b'=' | b'>' | b'/')
-            {
-                j += 1;
-            }
-            let attr = &html[a_start..j];
-            while j < n && bytes[j].is_ascii_whitespace() {
-                j += 1;
-            }
-            if j < n && bytes[j] == b'=' {
-                j += 1;
-                while j < n && bytes[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                let (v_start, v_end, next) = match bytes.get(j) {
-                    Some(&q @ (b'"' | b'\'')) => match html[j + 1..].find(q as char) {
-                        Some(close) => (j + 1, j + 1 + close, j + 2 + close),
-                        None => (j + 1, n, n),
-                    },
-                    _ => {
-                        let len = html[j..]
-                            .find(|c: char| c.is_ascii_whitespace() || c == '>')
-                            .unwrap_or(n - j);
-                        (j, j + len, j + len)
-                    }
-                };
-                if names.iter().any(|want| want.eq_ignore_ascii_case(attr)) {
-                    out.push((&html[v_start..v_end], v_start));
-                }
-                j = next;
-            } else if j == a_start {
-                j += 1;
-            }
-        }
-        i = j;
-        if tag == "script" || tag == "style" {
-            let close = format!("</{tag}");
-            i = html[i..]
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or(n, |e| i + e);
-        }
-    }
-    out
 }
 
 /// Whether a link leaves the site: a scheme (`https:`, `mailto:`) or `//host`.

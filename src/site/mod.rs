@@ -8,6 +8,7 @@
 //! is written aside and swapped into place.
 
 pub mod config;
+pub mod html;
 pub mod links;
 pub mod markdown;
 pub mod output;
@@ -1193,7 +1194,7 @@ fn body_links(body: &str) -> Vec<(String, std::ops::Range<usize>)> {
                 out.push((dest_url.to_string(), range));
             }
             Event::Html(h) | Event::InlineHtml(h) => {
-                for (v, at) in markdown::attribute_values(&h, &["href", "src"]) {
+                for (v, at) in html::attribute_values(&h, &["href", "src"]) {
                     out.push((
                         markdown::unescape(v),
                         range.start + at..range.start + at + v.len(),

@@ -83,178 +83,51 @@ const PLAIN_INLINE: [&str; 21] = [
     "samp", "small", "span", "strong", "sub", "sup", "tt", "var",
 ];
 
-/// Elements whose text is not markup: copied as they are, up to their end tag.
-const RAW_TEXT: [&str; 8] = [
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noscript",
-];
-
 /// Copies serialized HTML to `out` without the tags of `PLAIN_INLINE` elements that have no
 /// `id` and no `data-pagefind-*` attribute, so that pagefind indexes the same words, weights
-/// and anchors from fewer elements (its parser's cost is per element). Anything this does
-/// not recognise is copied as it is.
+/// and anchors from fewer elements (its parser's cost is per element). Anything else,
+/// text, comments and tags cut off included, is copied as it is.
 fn strip_plain_inline(html: &str, out: &mut String) {
-    // The plain inline elements open here, and whether their start tag was kept: the end
+    // The plain inline elements open here, and whether their start tag was kept: their end
     // tag follows it.
     let mut open: Vec<(&str, bool)> = Vec::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        rest = &rest[lt..];
-        let Some(tag) = Tag::parse(rest) else {
-            // Not a tag (a `<` in text, a comment, a declaration): copied up to where it
-            // ends, or the next `<`.
-            let end = if rest.starts_with("<!--") {
-                rest.find("-->").map_or(rest.len(), |i| i + 3)
-            } else {
-                rest[1..].find('<').map_or(rest.len(), |i| i + 1)
-            };
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-            continue;
-        };
-        let text = &rest[..tag.len];
-        rest = &rest[tag.len..];
-        let plain = PLAIN_INLINE
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case(tag.name));
-        if tag.end {
-            let opened = open
+    let mut copied = 0;
+    for tag in super::html::tags(html) {
+        out.push_str(&html[copied..tag.range.start]);
+        copied = tag.range.end;
+        let plain = tag.closed
+            && PLAIN_INLINE
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(tag.name));
+        let keep = if !plain {
+            true
+        } else if tag.end {
+            match open
                 .iter()
                 .rposition(|(n, _)| n.eq_ignore_ascii_case(tag.name))
-                .filter(|_| plain);
-            match opened {
+            {
                 Some(i) => {
                     let (_, kept) = open[i];
                     open.truncate(i);
-                    if kept {
-                        out.push_str(text);
-                    }
+                    kept
                 }
-                None => out.push_str(text),
+                None => true,
             }
-            continue;
-        }
-        if RAW_TEXT.iter().any(|n| n.eq_ignore_ascii_case(tag.name)) {
-            out.push_str(text);
-            let end = find_end_tag(rest, tag.name).unwrap_or(rest.len());
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-            continue;
-        }
-        let kept = !plain || tag.meaningful;
-        if kept {
-            out.push_str(text);
-        }
-        if plain && !tag.self_closing {
-            open.push((tag.name, kept));
+        } else {
+            let meaningful = tag.attributes().any(|a| {
+                a.name.eq_ignore_ascii_case("id")
+                    || a.name
+                        .get(..13)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"))
+            });
+            open.push((tag.name, meaningful));
+            meaningful
+        };
+        if keep {
+            out.push_str(&html[tag.range]);
         }
     }
-    out.push_str(rest);
-}
-
-/// A start or end tag at the start of some HTML.
-struct Tag<'a> {
-    name: &'a str,
-    end: bool,
-    self_closing: bool,
-    /// It has an `id` or a `data-pagefind-*` attribute.
-    meaningful: bool,
-    /// Its length in bytes, `<` to `>`.
-    len: usize,
-}
-
-impl<'a> Tag<'a> {
-    fn parse(html: &'a str) -> Option<Tag<'a>> {
-        let b = html.as_bytes();
-        let end = b.get(1) == Some(&b'/');
-        let name_start = if end { 2 } else { 1 };
-        let name_len = b[name_start..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
-            return None;
-        }
-        let name = &html[name_start..name_start + name_len];
-        let mut i = name_start + name_len;
-        let mut meaningful = false;
-        loop {
-            while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-                i += 1;
-            }
-            match b.get(i)? {
-                b'>' => {
-                    return Some(Tag {
-                        name,
-                        end,
-                        self_closing: b[i - 1] == b'/',
-                        meaningful,
-                        len: i + 1,
-                    });
-                }
-                b'/' => i += 1,
-                _ => {
-                    let attr_start = i;
-                    while b.get(i).is_some_and(|c| {
-                        !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'/')
-                    }) {
-                        i += 1;
-                    }
-                    let attr = &html[attr_start..i];
-                    meaningful |= attr.eq_ignore_ascii_case("id")
-                        || attr
-                            .get(..13)
-                            .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"));
-                    if i == attr_start {
-                        // `=` where a name should be: not a tag this can read.
-                        return None;
-                    }
-                    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-                        i += 1;
-                    }
-                    if b.get(i) == Some(&b'=') {
-                        i += 1;
-                        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-                            i += 1;
-                        }
-                        match b.get(i)? {
-                            q @ (b'"' | b'\'') => {
-                                i += 1 + html[i + 1..].find(*q as char)? + 1;
-                            }
-                            _ => {
-                                while b
-                                    .get(i)
-                                    .is_some_and(|c| !c.is_ascii_whitespace() && *c != b'>')
-                                {
-                                    i += 1;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Where the end tag of raw-text element `name` starts in `html`.
-fn find_end_tag(html: &str, name: &str) -> Option<usize> {
-    let b = html.as_bytes();
-    let mut from = 0;
-    while let Some(i) = html[from..].find("</") {
-        let at = from + i;
-        let after = at + 2 + name.len();
-        if html
-            .get(at + 2..after)
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            && b.get(after)
-                .is_none_or(|c| c.is_ascii_whitespace() || matches!(c, b'>' | b'/'))
-        {
-            return Some(at);
-        }
-        from = at + 2;
-    }
-    None
+    out.push_str(&html[copied..]);
 }
 
 /// One pagefind index.
