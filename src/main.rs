@@ -162,20 +162,38 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             let color = use_color(cli.color, std::io::stderr().is_terminal());
             let (project, warnings) = Project::load(root)?;
             eprint!("{}", warnings.render(color));
+            // A project that publishes a help site has its site checked too: its links
+            // and chapters fail the build, so they fail the check.
+            let site = if root.join(runbook::site::config::BOOK_FILE).is_file() {
+                let report = runbook::site::check(root)?;
+                eprint!("{}", report.warnings.render(color));
+                Some(report)
+            } else {
+                None
+            };
             let steps: usize = project
                 .runbooks
                 .iter()
                 .flat_map(|r| &r.revisions)
                 .map(|r| r.steps().count())
                 .sum();
-            let warned = match warnings.warning_count() {
+            let warned = match warnings.warning_count()
+                + site.as_ref().map_or(0, |r| r.warnings.warning_count())
+            {
                 0 => String::new(),
                 1 => ", 1 warning".to_string(),
                 n => format!(", {n} warnings"),
             };
             let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
+            let site = site.map_or(String::new(), |r| {
+                format!(
+                    " and the help site ({}, {})",
+                    plural(r.chapters, "chapter"),
+                    plural(r.pages, "page")
+                )
+            });
             println!(
-                "checked {}, {}, {}: no errors{warned}",
+                "checked {}, {}, {}{site}: no errors{warned}",
                 plural(project.runbooks.len(), "runbook"),
                 plural(revisions, "revision"),
                 plural(steps, "step")

@@ -16,6 +16,8 @@ use crate::toml_file;
 pub const RUNBOOK_DIR: &str = "runbooks";
 pub const FACTS_FILE: &str = "facts.toml";
 pub const SHARED_DIR: &str = "shared";
+/// The project's caches: the search index, the site's build lock and staging folders.
+pub const CACHE_DIR: &str = ".runbook";
 
 #[derive(Debug)]
 pub struct Project {

@@ -37,7 +37,21 @@ fn shipped_content_checks_clean() {
         stderr, "",
         "the shipped runbooks should have no warnings either"
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(": no errors"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(": no errors"), "{stdout}");
+    // The shipped help site is checked too, and nothing of it is left behind.
+    assert!(
+        stdout.contains(" and the help site (3 chapters, "),
+        "{stdout}"
+    );
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(".runbook");
+    let left: Vec<String> = fs::read_dir(&cache)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("check"))
+        .collect();
+    assert!(left.is_empty(), "left in .runbook: {left:?}");
 }
 
 #[test]

@@ -100,7 +100,7 @@ pub fn watch(root: &Path, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Diag
         );
     }
     let store = Store::new(&root);
-    let state_dir = root.join(".runbook");
+    let state_dir = root.join(crate::project::CACHE_DIR);
     fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
 
     let lock_path = root.join(LOCK);

@@ -336,6 +336,23 @@ impl WrittenPage {
 }
 
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    make(root, opts, true)
+}
+
+/// What `runbook check` asks of the help site: everything a build checks (book.toml,
+/// SUMMARY.md, the chapters and their includes, the templates, every internal link and
+/// anchor) but the search index, which is not made. The pages are written in the cache
+/// folder and removed, so nothing is left behind.
+pub fn check(root: &Path) -> Result<BuildReport, Diagnostics> {
+    let opts = BuildOptions {
+        dest: Some(root.join(project::CACHE_DIR).join("check")),
+        progress: false,
+    };
+    make(root, &opts, false)
+}
+
+/// Makes the site; `publish`: with its search index, put in place of the old one.
+fn make(root: &Path, opts: &BuildOptions, publish: bool) -> Result<BuildReport, Diagnostics> {
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
@@ -498,12 +515,12 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     // The runbooks' and steps' search records, made now so that the index knows how
     // many pages and records it will have.
     let records = match (&project, &vars) {
-        (Some(p), Some(v)) if config.html.search => runbooks::search_records(p, v),
+        (Some(p), Some(v)) if config.html.search && publish => runbooks::search_records(p, v),
         _ => Vec::new(),
     };
-    let staging = output::Staging::new(&dest, &root.join(".runbook"))?;
+    let staging = output::Staging::new(&dest, &root.join(project::CACHE_DIR))?;
     let mut writer = Writer {
-        search: if config.html.search {
+        search: if config.html.search && publish {
             Some(search::Indexer::start(
                 &config.language,
                 staging.path(),
@@ -929,7 +946,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
     let pages = writer.pages;
     let files = writer.files;
     let bytes = writer.bytes;
-    writer.staging.commit()?;
+    if publish {
+        writer.staging.commit()?;
+    }
     progress.finish();
     let mut watch = watch_list(root);
     watch.extend(templates.files.iter().cloned());
