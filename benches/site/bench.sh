@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# `runbook build` against mdBook, on the same machine, one run each:
+# `runbook build` against mdBook, on the same machine, in one run of this script:
 #   - the mdBook user guide (../shared/corpora/mdbook-guide),
 #   - books made by replicating it (651, 1,581 and 3,162 chapters),
-# reporting wall time, CPU time (user + system: steadier than wall time on a shared machine),
-# peak memory (max RSS), output size, and the bytes a reader downloads for one search
+# each book built RUNS times (default 3) by each tool in turn, the run with the median wall time
+# kept, reporting wall time, CPU time (user + system), the ratio of the wall times, peak memory
+# (max RSS), output size, and the bytes a reader downloads for one search
 # (measured in headless Chromium when it and tests/browser's packages are there). mdBook is
 # installed with `cargo install mdbook`.
 #
 #   bash benches/site/bench.sh            results as a Markdown table on stdout
 #   BENCH_DIR=/tmp/b bash benches/site/bench.sh    keep the books and sites there
 #   COPIES="21 102" bash benches/site/bench.sh     choose the replicated sizes
+#   RUNS=5 bash benches/site/bench.sh              builds of each book by each tool
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -17,6 +19,7 @@ guide="${GUIDE:-$root/../shared/corpora/mdbook-guide}"
 work="${BENCH_DIR:-$(mktemp -d)}"
 mkdir -p "$work"
 copies="${COPIES:-21 51 102}"
+runs="${RUNS:-3}"
 mdbook_version="${MDBOOK_VERSION:-0.5.4}"
 query="${QUERY:-preprocessor}"
 
@@ -90,28 +93,44 @@ measure() { # tool book -> "seconds cpu_seconds peak_kb output_bytes"
   rm -f "$t"
 }
 
+# Of several measurements (one a line), the one with the median wall time.
+median() {
+  sort -n | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'
+}
+
 # Every build first, then the searches: a search's browser profile, deleted when it is done,
 # does not come just before a build (on some file systems creating files soon after deleting
-# many is slower).
+# many is slower). The tools take turns, so that both see the machine in the same state.
 declare -A result
 for book in "${books[@]}"; do
+  declare -A runs_of=([mdbook]="" [runbook]="")
+  for _ in $(seq 1 "$runs"); do
+    for tool in mdbook runbook; do
+      runs_of[$tool]+="$(measure "$tool" "$book")"$'\n'
+    done
+  done
   for tool in mdbook runbook; do
-    result["$tool-$book"]="$(measure "$tool" "$book")"
+    result["$tool-$book"]="$(printf '%s' "${runs_of[$tool]}" | median)"
   done
 done
 
-echo "| book | chapters | tool | wall time (s) | CPU time (s) | peak memory (MB) | output (MB) | search download (KB) |"
-echo "|---|---:|---|---:|---:|---:|---:|---:|"
+mb() { awk -v b="$1" -v d="$2" 'BEGIN { printf "%.1f", b / d }'; }
+echo "| chapters | mdBook wall (CPU) | runbook wall (CPU) | wall ratio | peak memory mdBook → runbook | output mdBook → runbook | search download mdBook → runbook |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
 for book in "${books[@]}"; do
   n="$(chapters_of "$book")"
-  page="index.html"
+  read -r m_secs m_cpu m_kb m_bytes <<<"${result["mdbook-$book"]}"
+  read -r r_secs r_cpu r_kb r_bytes <<<"${result["runbook-$book"]}"
+  downloads=()
   for tool in mdbook runbook; do
-    read -r secs cpu kb bytes <<<"${result["$tool-$book"]}"
-    sb="$(search_bytes "$tool" "$work/out/$tool-$book" "$page")"
+    sb="$(search_bytes "$tool" "$work/out/$tool-$book" index.html)"
     [[ "$sb" =~ ^[0-9]+$ ]] && sb="$(awk -v b="$sb" 'BEGIN { printf "%.0f", b / 1024 }')"
-    printf '| %s | %s | %s | %s | %s | %.0f | %.1f | %s |\n' "$book" "$n" "$tool" "$secs" "$cpu" \
-      "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$sb"
+    downloads+=("$sb")
   done
+  printf '| %s | %s s (%s s) | %s s (%s s) | %s× | %.0f → %.0f MB | %s → %s MB | %s → %s KB |\n' \
+    "$n" "$m_secs" "$m_cpu" "$r_secs" "$r_cpu" "$(awk -v m="$m_secs" -v r="$r_secs" 'BEGIN { printf "%.1f", m / r }')" \
+    "$(mb "$m_kb" 1024)" "$(mb "$r_kb" 1024)" "$(mb "$m_bytes" 1048576)" "$(mb "$r_bytes" 1048576)" \
+    "${downloads[0]}" "${downloads[1]}"
 done
 echo >&2
-echo "books and sites are in $work" >&2
+echo "books and sites are in $work ($runs builds of each book by each tool; the median shown)" >&2
