@@ -370,24 +370,14 @@ impl Resolver<'_> {
                 );
                 return None;
             }
-            let target = include.get_ref();
-            let Some((shared_file, shared)) = self.library.sections.get(target) else {
-                self.missing_include(
-                    "section",
-                    target,
-                    &span_of(file, include),
-                    self.library.sections.keys(),
-                );
-                return None;
-            };
-            if stack.contains(target) {
-                self.cycle(stack, target, &span_of(file, include));
-                return None;
-            }
-            stack.push(target.clone());
-            let resolved = self.section(&Arc::clone(shared_file), shared, stack);
-            stack.pop();
-            let mut section = resolved?;
+            let mut section = self.included(
+                "section",
+                file,
+                include,
+                stack,
+                &self.library.sections,
+                Self::section,
+            )?;
             section.when.extend(when);
             if let Some(id) = &s.id {
                 section.id = id.get_ref().clone();
@@ -465,24 +455,14 @@ impl Resolver<'_> {
                 );
                 return None;
             }
-            let target = include.get_ref();
-            let Some((shared_file, shared)) = self.library.steps.get(target) else {
-                self.missing_include(
-                    "step",
-                    target,
-                    &span_of(file, include),
-                    self.library.steps.keys(),
-                );
-                return None;
-            };
-            if stack.contains(target) {
-                self.cycle(stack, target, &span_of(file, include));
-                return None;
-            }
-            stack.push(target.clone());
-            let resolved = self.step(&Arc::clone(shared_file), shared, stack);
-            stack.pop();
-            let mut step = resolved?;
+            let mut step = self.included(
+                "step",
+                file,
+                include,
+                stack,
+                &self.library.steps,
+                Self::step,
+            )?;
             step.when.extend(when);
             if let Some(id) = &s.id {
                 step.id = id.get_ref().clone();
@@ -491,7 +471,7 @@ impl Resolver<'_> {
             if role.is_some() {
                 step.role = role;
             }
-            step.origin.get_or_insert_with(|| target.clone());
+            step.origin.get_or_insert_with(|| include.get_ref().clone());
             return Some(step);
         }
         let (Some(id), Some(title)) = (&s.id, &s.title) else {
@@ -575,6 +555,33 @@ impl Resolver<'_> {
             time: self.duration(file, &raw.time)?,
             note: raw.note.clone(),
         })
+    }
+
+    /// What an include site names: the shared section or step, made by `make` (which
+    /// expands its own includes in turn), or `None` once a missing target or a cycle is
+    /// reported.
+    fn included<R, T>(
+        &mut self,
+        what: &str,
+        file: &Arc<SourceFile>,
+        include: &Spanned<String>,
+        stack: &mut Stack,
+        shared: &'_ HashMap<String, (Arc<SourceFile>, Spanned<R>)>,
+        make: fn(&mut Self, &Arc<SourceFile>, &Spanned<R>, &mut Stack) -> Option<T>,
+    ) -> Option<T> {
+        let target = include.get_ref();
+        let Some((shared_file, raw)) = shared.get(target) else {
+            self.missing_include(what, target, &span_of(file, include), shared.keys());
+            return None;
+        };
+        if stack.contains(target) {
+            self.cycle(stack, target, &span_of(file, include));
+            return None;
+        }
+        stack.push(target.clone());
+        let made = make(self, &Arc::clone(shared_file), raw, stack);
+        stack.pop();
+        made
     }
 
     fn missing_include<'k>(
