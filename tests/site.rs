@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -41,6 +42,21 @@ fn build(root: &Path) -> (tempfile::TempDir, PathBuf, String) {
 }
 
 /// Every file under a folder, relative, with its bytes.
+/// `runbook build` in `book`, with `args` after it, which must fail with exit status 1;
+/// returns its standard error.
+fn build_fails(book: &Path, args: &[&OsStr]) -> String {
+    let out = runbook()
+        .arg("-C")
+        .arg(book)
+        .arg("build")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
         .into_iter()
@@ -415,14 +431,7 @@ fn a_failed_build_leaves_the_previous_site() {
         "# Three\n\n[broken](nowhere.md)\n",
     )
     .unwrap();
-    let failed = runbook()
-        .arg("-C")
-        .arg(&book)
-        .args(["build", "--dest"])
-        .arg(&dest)
-        .output()
-        .unwrap();
-    assert_eq!(failed.status.code(), Some(1));
+    build_fails(&book, &["--dest".as_ref(), dest.as_os_str()]);
     assert_eq!(files(&dest), before);
     let left: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
@@ -438,38 +447,17 @@ fn bad_input_is_an_error_with_a_place() {
     fs::create_dir_all(book.join("src")).unwrap();
     fs::write(book.join("book.toml"), "[book]\ntitle = 3\n").unwrap();
     fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(&book)
-        .arg("build")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = build_fails(&book, &[]);
     assert!(stderr.contains("book.toml:2:"), "{stderr}");
 
     fs::write(book.join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(&book)
-        .arg("build")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = build_fails(&book, &[]);
     assert!(stderr.contains("chapter file `a.md` not found"), "{stderr}");
     assert!(stderr.contains("src/SUMMARY.md:1:"), "{stderr}");
 
     fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n- Not a link\n").unwrap();
     fs::write(book.join("src/a.md"), "# A\n").unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(&book)
-        .arg("build")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = build_fails(&book, &[]);
     assert!(
         stderr.contains("must be a link") && stderr.contains("src/SUMMARY.md:2:"),
         "{stderr}"
@@ -477,15 +465,8 @@ fn bad_input_is_an_error_with_a_place() {
 
     // The project itself is never the destination.
     fs::write(book.join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(&book)
-        .args(["build", "--dest"])
-        .arg(&book)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to build into"));
+    let stderr = build_fails(&book, &["--dest".as_ref(), book.as_os_str()]);
+    assert!(stderr.contains("refusing to build into"), "{stderr}");
     assert!(book.join("src/a.md").is_file());
 }
 
@@ -509,14 +490,7 @@ fn the_projects_templates_replace_the_built_in_ones() {
         "{% extends \"layout.html.j2\" %}\n{% block content %}\n{{ title | nosuchfilter }}\n{% endblock %}",
     )
     .unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(&book)
-        .arg("build")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = build_fails(&book, &[]);
     assert!(
         stderr.contains("templates/site/chapter.html.j2:3:"),
         "{stderr}"
