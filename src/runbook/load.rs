@@ -106,50 +106,58 @@ pub struct Library {
     steps: HashMap<String, (Arc<SourceFile>, Spanned<RawStep>)>,
 }
 
+/// The raw forms of what can be shared: each has an optional id.
+trait Shared {
+    const WHAT: &'static str;
+    fn id(&self) -> Option<&Spanned<String>>;
+}
+
+impl Shared for RawSection {
+    const WHAT: &'static str = "shared section";
+    fn id(&self) -> Option<&Spanned<String>> {
+        self.id.as_ref()
+    }
+}
+
+impl Shared for RawStep {
+    const WHAT: &'static str = "shared step";
+    fn id(&self) -> Option<&Spanned<String>> {
+        self.id.as_ref()
+    }
+}
+
 impl Library {
     pub fn add(&mut self, file: &Arc<SourceFile>, shared: RawShared, diags: &mut Diagnostics) {
-        for section in shared.sections {
-            match &section.get_ref().id {
-                Some(id) => {
-                    let key = id.get_ref().clone();
-                    if let Some((other, prev)) = self.sections.get(&key) {
-                        diags.push(duplicate(
-                            "shared section",
-                            &key,
-                            &span_of(file, id),
-                            other,
-                            prev.get_ref().id.as_ref(),
-                        ));
-                    } else {
-                        self.sections.insert(key, (Arc::clone(file), section));
-                    }
-                }
-                None => diags.push(
-                    Diagnostic::error("a shared section needs an `id`")
-                        .at(&span_of(file, &section)),
-                ),
-            }
-        }
-        for step in shared.steps {
-            match &step.get_ref().id {
-                Some(id) => {
-                    let key = id.get_ref().clone();
-                    if let Some((other, prev)) = self.steps.get(&key) {
-                        diags.push(duplicate(
-                            "shared step",
-                            &key,
-                            &span_of(file, id),
-                            other,
-                            prev.get_ref().id.as_ref(),
-                        ));
-                    } else {
-                        self.steps.insert(key, (Arc::clone(file), step));
-                    }
-                }
-                None => diags.push(
-                    Diagnostic::error("a shared step needs an `id`").at(&span_of(file, &step)),
-                ),
-            }
+        add_shared(&mut self.sections, file, shared.sections, diags);
+        add_shared(&mut self.steps, file, shared.steps, diags);
+    }
+}
+
+/// Adds shared items by id: a duplicate id, or none, is an error.
+fn add_shared<R: Shared>(
+    to: &mut HashMap<String, (Arc<SourceFile>, Spanned<R>)>,
+    file: &Arc<SourceFile>,
+    items: Vec<Spanned<R>>,
+    diags: &mut Diagnostics,
+) {
+    for item in items {
+        let Some(id) = item.get_ref().id() else {
+            diags.push(
+                Diagnostic::error(format!("a {} needs an `id`", R::WHAT)).at(&span_of(file, &item)),
+            );
+            continue;
+        };
+        let key = id.get_ref().clone();
+        if let Some((other, prev)) = to.get(&key) {
+            diags.push(duplicate(
+                R::WHAT,
+                &key,
+                &span_of(file, id),
+                other,
+                prev.get_ref().id(),
+            ));
+        } else {
+            to.insert(key, (Arc::clone(file), item));
         }
     }
 }
