@@ -5,9 +5,10 @@
 
 use std::ops::Range;
 
-/// Elements whose contents are text, not markup, up to their end tag.
-const RAW_TEXT: [&str; 8] = [
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noscript",
+/// Elements whose contents are text, not markup, up to their end tag. Not `<noscript>`:
+/// what it holds is markup for a reader without scripts, and its links are links.
+const RAW_TEXT: [&str; 7] = [
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed",
 ];
 
 /// A start or end tag.
@@ -201,7 +202,8 @@ mod tests {
     fn tags_and_attributes_as_a_browser_reads_them() {
         let html = concat!(
             r#"<p class=x id='a b'>t</p><!-- <a href="no"> --><img src="p.png" alt="1 > 0">"#,
-            r#"<script>if (a<b) { s = '<a href="no">'; }</script><a href=u.html>a</a>"#
+            r#"<script>if (a<b) { s = '<a href="no">'; }</script><a href=u.html>a</a>"#,
+            r#"<noscript><a href="n.html">n</a></noscript>"#
         );
         let seen: Vec<(String, bool)> = tags(html)
             .map(|t| (html[t.range.clone()].to_string(), t.end))
@@ -216,6 +218,10 @@ mod tests {
                 ("</script>".to_string(), true),
                 ("<a href=u.html>".to_string(), false),
                 ("</a>".to_string(), true),
+                ("<noscript>".to_string(), false),
+                (r#"<a href="n.html">"#.to_string(), false),
+                ("</a>".to_string(), true),
+                ("</noscript>".to_string(), true),
             ]
         );
         let values: Vec<&str> = attribute_values(html, &["id", "src", "href"])
@@ -225,7 +231,7 @@ mod tests {
                 v
             })
             .collect();
-        assert_eq!(values, ["a b", "p.png", "u.html"]);
+        assert_eq!(values, ["a b", "p.png", "u.html", "n.html"]);
     }
 
     #[test]

@@ -83,48 +83,87 @@ const PLAIN_INLINE: [&str; 21] = [
     "samp", "small", "span", "strong", "sub", "sup", "tt", "var",
 ];
 
-/// Copies serialized HTML to `out` without the tags of `PLAIN_INLINE` elements that have no
-/// `id` and no `data-pagefind-*` attribute, so that pagefind indexes the same words, weights
-/// and anchors from fewer elements (its parser's cost is per element). Anything else,
-/// text, comments and tags cut off included, is copied as it is.
+/// Elements pagefind leaves out of the index (its `REMOVE_SELECTORS`). Their own text is
+/// dropped but that of their children is still credited to their anchor, so the tags of
+/// the children must stay.
+const LEFT_OUT: [&str; 11] = [
+    "head", "style", "script", "noscript", "label", "form", "svg", "footer", "nav", "iframe",
+    "template",
+];
+
+/// Elements that have no end tag.
+const VOID: [&str; 14] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track",
+];
+
+/// How an open element was copied.
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    /// Its tags left out.
+    Stripped,
+    Kept,
+    /// Kept, and left out of the index by pagefind.
+    Ignored,
+}
+
+fn is(names: &[&str], name: &str) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Copies serialized HTML to `out` without the tags of `PLAIN_INLINE` elements, so that
+/// pagefind indexes the same words, weights and anchors from fewer elements (its parser's
+/// cost is per element). A tag stays when it has an `id` or a `data-pagefind-*` attribute,
+/// or when the element it is in is one pagefind ignores, or is not in `html` at all (its
+/// text would land somewhere this cannot see). Anything else, text, comments and tags cut
+/// off included, is copied as it is.
 fn strip_plain_inline(html: &str, out: &mut String) {
-    // The plain inline elements open here, and whether their start tag was kept: their end
-    // tag follows it.
-    let mut open: Vec<(&str, bool)> = Vec::new();
+    let mut open: Vec<(&str, Open)> = Vec::new();
     let mut copied = 0;
     for tag in super::html::tags(html) {
         out.push_str(&html[copied..tag.range.start]);
         copied = tag.range.end;
-        let plain = tag.closed
-            && PLAIN_INLINE
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(tag.name));
-        let keep = if !plain {
-            true
-        } else if tag.end {
-            match open
+        if tag.end {
+            // It closes the latest element of its name, and any left open inside it.
+            let kept = match open
                 .iter()
                 .rposition(|(n, _)| n.eq_ignore_ascii_case(tag.name))
             {
                 Some(i) => {
-                    let (_, kept) = open[i];
+                    let (_, how) = open[i];
                     open.truncate(i);
-                    kept
+                    how != Open::Stripped
                 }
                 None => true,
+            };
+            if kept {
+                out.push_str(&html[tag.range]);
             }
+            continue;
+        }
+        let mut meaningful = false;
+        let mut ignored = is(&LEFT_OUT, tag.name);
+        for a in tag.attributes() {
+            let pagefind = a
+                .name
+                .get(..13)
+                .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"));
+            meaningful |= pagefind || a.name.eq_ignore_ascii_case("id");
+            ignored |= pagefind && a.name.eq_ignore_ascii_case("data-pagefind-ignore");
+        }
+        let parent = open.iter().rev().find(|(_, how)| *how != Open::Stripped);
+        let how = if tag.closed
+            && !meaningful
+            && is(&PLAIN_INLINE, tag.name)
+            && parent.is_some_and(|(_, how)| *how == Open::Kept)
+        {
+            Open::Stripped
         } else {
-            let meaningful = tag.attributes().any(|a| {
-                a.name.eq_ignore_ascii_case("id")
-                    || a.name
-                        .get(..13)
-                        .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"))
-            });
-            open.push((tag.name, meaningful));
-            meaningful
-        };
-        if keep {
             out.push_str(&html[tag.range]);
+            if ignored { Open::Ignored } else { Open::Kept }
+        };
+        if !is(&VOID, tag.name) {
+            open.push((tag.name, how));
         }
     }
     out.push_str(&html[copied..]);
@@ -464,13 +503,26 @@ mod tests {
             r#"a<br>b<img src="p.png" alt="x > y"><label>l</label>"#
         );
         // A `>` inside a quoted value does not end the tag.
-        assert_eq!(stripped(r#"<a title='1 > 0' href="x">t</a>"#), "t");
+        assert_eq!(
+            stripped(r#"<p><a title='1 > 0' href="x">t</a></p>"#),
+            "<p>t</p>"
+        );
+        // Inside what pagefind ignores, or outside anything here, the tags stay.
+        for kept in [
+            r#"<nav id="toc"><a href="a">A</a> <em>B</em></nav>"#,
+            r#"<div data-pagefind-ignore><p>x</p><em>y</em></div>"#,
+            "<em>at the top</em>",
+            "<footer><p>Made by <strong>me</strong></p></footer>",
+        ] {
+            let expected = kept.replace("<p>Made by <strong>me</strong></p>", "<p>Made by me</p>");
+            assert_eq!(stripped(kept), expected);
+        }
         // Raw text, comments, stray end tags and what is not a tag are copied.
         assert_eq!(
             stripped("<script>if (a<b) { x = '<a>'; }</script><!-- <em> --></em> 1 < 2 <"),
             "<script>if (a<b) { x = '<a>'; }</script><!-- <em> --></em> 1 < 2 <"
         );
-        assert_eq!(stripped(r#"<a href="x>t</a>"#), r#"<a href="x>t</a>"#);
+        assert_eq!(stripped(r#"<p><a href="x>t</a>"#), r#"<p><a href="x>t</a>"#);
     }
 
     /// The files pagefind makes of these pages, by name.
@@ -499,6 +551,11 @@ mod tests {
             r#"<ul><li><a href="y.html" id="keep">kept</a> and <sup>1</sup><sub>2</sub></li></ul>"#,
             r#"<div data-pagefind-ignore><p>not <b>indexed</b></p></div>"#,
             r#"<p><span data-pagefind-meta="extra:yes">meta</span> <small>fine print</small></p>"#,
+            r#"<nav id="toc"><a href="\#alpha">Alpha</a> · <a href="\#beta">Beta</a></nav>"#,
+            r#"<p>x</p><footer id="f">Made by <strong>me</strong></footer>"#,
+            r#"<label id="l">A <em>label</em></label><form><p>In a <b>form</b></p></form>"#,
+            r#"<div id="d" data-pagefind-ignore><em>not</em> <i>indexed</i></div>"#,
+            r#"<blockquote id="q"><p><em>Quoted</em> text</p></blockquote>"#,
             r#"<pre><code class="language-toml">[output.html]
 key = "value" # &lt;em&gt;</code></pre>"#,
         );
@@ -512,7 +569,7 @@ key = "value" # &lt;em&gt;</code></pre>"#,
         );
         let input = page_input(&page, content);
         assert!(
-            !input.contains("<strong>") && !input.contains("<nav>"),
+            !input.contains("<strong>Admin") && !input.contains("<nav>menu"),
             "{input}"
         );
         let stripped = index_of(&[("a.html", input)]);
