@@ -162,42 +162,40 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             let color = use_color(cli.color, std::io::stderr().is_terminal());
             let (project, warnings) = Project::load(root)?;
             eprint!("{}", warnings.render(color));
-            // A project that publishes a help site has its site checked too: its links
-            // and chapters fail the build, so they fail the check.
-            let site = if root.join(runbook::site::config::BOOK_FILE).is_file() {
-                let report = runbook::site::check(root)?;
-                eprint!("{}", report.warnings.render(color));
-                Some(report)
-            } else {
-                None
-            };
             let steps: usize = project
                 .runbooks
                 .iter()
                 .flat_map(|r| &r.revisions)
                 .map(|r| r.steps().count())
                 .sum();
-            let warned = match warnings.warning_count()
-                + site.as_ref().map_or(0, |r| r.warnings.warning_count())
-            {
-                0 => String::new(),
-                1 => ", 1 warning".to_string(),
-                n => format!(", {n} warnings"),
-            };
             let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
-            let site = site.map_or(String::new(), |r| {
-                format!(
-                    " and the help site ({}, {})",
-                    plural(r.chapters, "chapter"),
-                    plural(r.pages, "page")
-                )
-            });
-            println!(
-                "checked {}, {}, {}{site}: no errors{warned}",
+            let checked = format!(
+                "{}, {}, {}",
                 plural(project.runbooks.len(), "runbook"),
                 plural(revisions, "revision"),
                 plural(steps, "step")
             );
+            let mut warned = warnings.warning_count();
+            // A project that publishes a help site has its site checked too: its links
+            // and chapters fail the build, so they fail the check.
+            let site = if root.join(runbook::site::config::BOOK_FILE).is_file() {
+                let report = runbook::site::check(root, project)?;
+                eprint!("{}", report.warnings.render(color));
+                warned += report.warnings.warning_count();
+                format!(
+                    " and the help site ({}, {})",
+                    plural(report.chapters, "chapter"),
+                    plural(report.pages, "page")
+                )
+            } else {
+                String::new()
+            };
+            let warned = match warned {
+                0 => String::new(),
+                1 => ", 1 warning".to_string(),
+                n => format!(", {n} warnings"),
+            };
+            println!("checked {checked}{site}: no errors{warned}");
             Ok(())
         }
         Command::List { format } => {

@@ -39,19 +39,60 @@ fn shipped_content_checks_clean() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(": no errors"), "{stdout}");
-    // The shipped help site is checked too, and nothing of it is left behind.
     assert!(
         stdout.contains(" and the help site (3 chapters, "),
         "{stdout}"
     );
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(".runbook");
-    let left: Vec<String> = fs::read_dir(&cache)
+}
+
+/// Every file and folder under `root`.
+fn tree(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
         .into_iter()
-        .flatten()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("check"))
-        .collect();
-    assert!(left.is_empty(), "left in .runbook: {left:?}");
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect()
+}
+
+#[test]
+fn the_help_site_is_checked_without_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for part in ["book.toml", "guide", "runbooks"] {
+        let from = shipped.join(part);
+        if from.is_dir() {
+            copy_dir(&from, &dir.path().join(part));
+        } else {
+            fs::copy(&from, dir.path().join(part)).unwrap();
+        }
+    }
+    let before = tree(dir.path());
+    let check = |expected: i32| {
+        let out = runbook()
+            .arg("-C")
+            .arg(dir.path())
+            .arg("check")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(expected), "{stderr}");
+        assert_eq!(tree(dir.path()), before, "check wrote something");
+        stderr
+    };
+    check(0);
+    // A broken link in a chapter fails the check as it fails the build, at its place.
+    let intro = dir.path().join("guide/introduction.md");
+    let text = fs::read_to_string(&intro).unwrap();
+    fs::write(
+        &intro,
+        format!("{text}\nSee [the missing page](missing.md).\n"),
+    )
+    .unwrap();
+    let stderr = check(1);
+    assert!(
+        stderr.contains("broken link `missing.html`") && stderr.contains("guide/introduction.md:"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -179,6 +220,25 @@ title = "A"
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 warnings"));
+
+    // With a help site, the same warnings, once each.
+    fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
+    fs::write(dir.path().join("src/a.md"), "# A\n").unwrap();
+    let with_site = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(with_site.status.success());
+    assert_eq!(String::from_utf8_lossy(&with_site.stderr), stderr);
+    let stdout = String::from_utf8_lossy(&with_site.stdout);
+    assert!(
+        stdout.contains("help site (1 chapter, ") && stdout.contains("2 warnings"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -336,36 +336,44 @@ impl WrittenPage {
 }
 
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    make(root, opts, true)
+    make(root, opts, None)
 }
 
-/// What `runbook check` asks of the help site: everything a build checks (book.toml,
-/// SUMMARY.md, the chapters and their includes, the templates, every internal link and
-/// anchor) but the search index, which is not made. The pages are written in the cache
-/// folder and removed, so nothing is left behind.
-pub fn check(root: &Path) -> Result<BuildReport, Diagnostics> {
+/// What `runbook check` asks of the help site, given the project it has loaded: everything
+/// a build checks (book.toml, SUMMARY.md, the chapters and their includes, the templates,
+/// every internal link and anchor) but the search index, which is not made. Nothing is
+/// written. The report's warnings are the site's, not the project's.
+pub fn check(root: &Path, project: Project) -> Result<BuildReport, Diagnostics> {
     let opts = BuildOptions {
-        dest: Some(root.join(project::CACHE_DIR).join("check")),
+        dest: None,
         progress: false,
     };
-    make(root, &opts, false)
+    make(root, &opts, Some(project))
 }
 
-/// Makes the site; `publish`: with its search index, put in place of the old one.
-fn make(root: &Path, opts: &BuildOptions, publish: bool) -> Result<BuildReport, Diagnostics> {
+/// Makes the site: a build, or a check of the `checked` project's site (nothing written).
+fn make(
+    root: &Path,
+    opts: &BuildOptions,
+    checked: Option<Project>,
+) -> Result<BuildReport, Diagnostics> {
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
-    let project = match config.runbooks.enable {
-        Some(false) => None,
-        Some(true) => Some(Project::load(root)?),
-        None if root.join(project::RUNBOOK_DIR).is_dir() => Some(Project::load(root)?),
-        None => None,
+    let publish = checked.is_none();
+    let has_project = match config.runbooks.enable {
+        Some(enable) => enable,
+        None => root.join(project::RUNBOOK_DIR).is_dir(),
     };
-    let project = project.map(|(p, w)| {
-        warnings.extend(w);
-        p
-    });
+    let project = match (has_project, checked) {
+        (false, _) => None,
+        (true, Some(p)) => Some(p),
+        (true, None) => {
+            let (p, w) = Project::load(root)?;
+            warnings.extend(w);
+            Some(p)
+        }
+    };
     let templates = Templates::load(root)?;
     let src_dir = config.src_dir();
     let dest = match &opts.dest {
@@ -518,17 +526,20 @@ fn make(root: &Path, opts: &BuildOptions, publish: bool) -> Result<BuildReport, 
         (Some(p), Some(v)) if config.html.search && publish => runbooks::search_records(p, v),
         _ => Vec::new(),
     };
-    let staging = output::Staging::new(&dest, &root.join(project::CACHE_DIR))?;
+    let staging = if publish {
+        output::Staging::new(&dest, &root.join(project::CACHE_DIR))?
+    } else {
+        output::Staging::dry(&dest)
+    };
     let mut writer = Writer {
-        search: if config.html.search && publish {
-            Some(search::Indexer::start(
+        search: match staging.path() {
+            Some(dir) if config.html.search => Some(search::Indexer::start(
                 &config.language,
-                staging.path(),
+                dir,
                 chapters.len() + records.len(),
                 config.html.search_shard_size,
-            )?)
-        } else {
-            None
+            )?),
+            _ => None,
         },
         staging,
         index: SiteIndex::default(),
@@ -946,9 +957,7 @@ fn make(root: &Path, opts: &BuildOptions, publish: bool) -> Result<BuildReport, 
     let pages = writer.pages;
     let files = writer.files;
     let bytes = writer.bytes;
-    if publish {
-        writer.staging.commit()?;
-    }
+    writer.staging.commit()?;
     progress.finish();
     let mut watch = watch_list(root);
     watch.extend(templates.files.iter().cloned());
@@ -1342,7 +1351,7 @@ fn copy_static(
         return Ok(());
     }
     let dest_canon = std::fs::canonicalize(dest).ok();
-    let staging = writer.staging.path().to_path_buf();
+    let staging = writer.staging.path().map(Path::to_path_buf);
     let mut entries: Vec<PathBuf> = Vec::new();
     let walker = walkdir::WalkDir::new(src_dir)
         .sort_by_file_name()
@@ -1353,7 +1362,7 @@ fn copy_static(
             let is_dest = dest_canon
                 .as_ref()
                 .is_some_and(|d| std::fs::canonicalize(p).ok().as_ref() == Some(d));
-            !hidden && !is_dest && !p.starts_with(&staging)
+            !hidden && !is_dest && staging.as_ref().is_none_or(|s| !p.starts_with(s))
         });
     for entry in walker {
         let entry = entry.map_err(|e| {

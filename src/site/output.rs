@@ -10,10 +10,11 @@ use tempfile::TempDir;
 use crate::diagnostics::Diagnostic;
 
 pub struct Staging {
-    dir: TempDir,
+    /// The folder written into, beside `dest`; none for a check, which writes nothing.
+    dir: Option<TempDir>,
     dest: PathBuf,
     /// Held while building, so that one build at a time writes beside `dest`.
-    _lock: fs::File,
+    _lock: Option<fs::File>,
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Diagnostic {
@@ -55,19 +56,32 @@ impl Staging {
             .tempdir_in(&parent)
             .map_err(|e| io("create a folder in", &parent, e))?;
         Ok(Staging {
-            dir,
+            dir: Some(dir),
             dest: dest.to_path_buf(),
-            _lock: lock,
+            _lock: Some(lock),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// Takes everything and writes nothing: for checking a site without making it.
+    pub fn dry(dest: &Path) -> Staging {
+        Staging {
+            dir: None,
+            dest: dest.to_path_buf(),
+            _lock: None,
+        }
+    }
+
+    /// The folder written into, unless this is a dry run.
+    pub fn path(&self) -> Option<&Path> {
+        self.dir.as_ref().map(TempDir::path)
     }
 
     /// Writes a file at a root-relative address (`a/b.html`).
     pub fn write(&self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
-        write_at(self.dir.path(), address, contents)
+        match self.path() {
+            Some(dir) => write_at(dir, address, contents),
+            None => Ok(()),
+        }
     }
 
     /// Writes a file at a root-relative address through `write`, buffered; returns what
@@ -78,7 +92,10 @@ impl Staging {
         write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<T>,
     ) -> Result<T, Diagnostic> {
         use std::io::Write;
-        let path = self.dir.path().join(address);
+        let Some(dir) = self.path() else {
+            return write(&mut std::io::sink()).map_err(|e| io("write", Path::new(address), e));
+        };
+        let path = dir.join(address);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
         }
@@ -92,7 +109,10 @@ impl Staging {
     /// Puts the new site in place of the old one.
     pub fn commit(self) -> Result<(), Diagnostic> {
         let dest = self.dest.clone();
-        let new = self.dir.keep();
+        let Some(dir) = self.dir else {
+            return Ok(());
+        };
+        let new = dir.keep();
         let result = swap(&new, &dest);
         if result.is_err() {
             let _ = fs::remove_dir_all(&new);
