@@ -24,7 +24,7 @@ fi
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(condition runbook_file markdown summary)
+    targets=(condition runbook_file markdown summary html)
 fi
 
 # Seeds: a fresh corpus folder per target, outside the repository's tracked files.
@@ -40,6 +40,7 @@ shopt -s nullglob
 printf '%s\n' runbooks/*.toml runbooks/shared/*.toml tests/fixtures/invalid/*.toml | seed runbook_file
 find guide tests/fixtures -name '*.md' | seed markdown
 find guide tests/fixtures -name SUMMARY.md | seed summary
+find templates guide tests/fixtures -name '*.html.j2' -o -name '*.md' | seed html
 mkdir -p "$corpus/condition"
 sed -n "s/^when = '\\(.*\\)'$/\\1/p" runbooks/*.toml runbooks/shared/*.toml | sort -u |
     split -a 4 -l 1 - "$corpus/condition/seed-"

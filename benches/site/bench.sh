@@ -20,6 +20,10 @@ work="${BENCH_DIR:-$(mktemp -d)}"
 mkdir -p "$work"
 copies="${COPIES:-21 51 102}"
 runs="${RUNS:-3}"
+if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "RUNS must be a whole number of builds, 1 or more (got '$runs')" >&2
+  exit 2
+fi
 mdbook_version="${MDBOOK_VERSION:-0.5.4}"
 query="${QUERY:-preprocessor}"
 
