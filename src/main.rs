@@ -160,42 +160,50 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
     match &cli.command {
         Command::Check => {
             let color = use_color(cli.color, std::io::stderr().is_terminal());
-            let (project, warnings) = Project::load(root)?;
-            eprint!("{}", warnings.render(color));
-            let steps: usize = project
-                .runbooks
-                .iter()
-                .flat_map(|r| &r.revisions)
-                .map(|r| r.steps().count())
-                .sum();
-            let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
-            let checked = format!(
-                "{}, {}, {}",
-                plural(project.runbooks.len(), "runbook"),
-                plural(revisions, "revision"),
-                plural(steps, "step")
-            );
-            let mut warned = warnings.warning_count();
+            let has_site = root.join(runbook::site::config::BOOK_FILE).is_file();
+            // A plain book (a site without runbooks) has only its site to check.
+            let runbooks = root.join(runbook::project::RUNBOOK_DIR).is_dir() || !has_site;
+            let mut checked = Vec::new();
+            let mut warned = 0;
+            let project = if runbooks {
+                let (project, warnings) = Project::load(root)?;
+                eprint!("{}", warnings.render(color));
+                warned += warnings.warning_count();
+                let steps: usize = project
+                    .runbooks
+                    .iter()
+                    .flat_map(|r| &r.revisions)
+                    .map(|r| r.steps().count())
+                    .sum();
+                let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
+                checked.push(format!(
+                    "{}, {}, {}",
+                    plural(project.runbooks.len(), "runbook"),
+                    plural(revisions, "revision"),
+                    plural(steps, "step")
+                ));
+                Some(project)
+            } else {
+                None
+            };
             // A project that publishes a help site has its site checked too: its links
             // and chapters fail the build, so they fail the check.
-            let site = if root.join(runbook::site::config::BOOK_FILE).is_file() {
+            if has_site {
                 let report = runbook::site::check(root, project)?;
                 eprint!("{}", report.warnings.render(color));
                 warned += report.warnings.warning_count();
-                format!(
-                    " and the help site ({}, {})",
+                checked.push(format!(
+                    "the help site ({}, {})",
                     plural(report.chapters, "chapter"),
                     plural(report.pages, "page")
-                )
-            } else {
-                String::new()
-            };
+                ));
+            }
             let warned = match warned {
                 0 => String::new(),
                 1 => ", 1 warning".to_string(),
                 n => format!(", {n} warnings"),
             };
-            println!("checked {checked}{site}: no errors{warned}");
+            println!("checked {}: no errors{warned}", checked.join(" and "));
             Ok(())
         }
         Command::List { format } => {

@@ -242,6 +242,27 @@ title = "A"
 }
 
 #[test]
+fn a_plain_book_has_its_site_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(FIXTURES).join("site/plain"), dir.path());
+    let before = tree(dir.path());
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("checked the help site ("), "{stdout}");
+    assert_eq!(tree(dir.path()), before);
+}
+
+#[test]
 fn a_missing_project_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = runbook()

@@ -336,38 +336,42 @@ impl WrittenPage {
 }
 
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    make(root, opts, None)
+    make(root, opts, Mode::Build)
 }
 
-/// What `runbook check` asks of the help site, given the project it has loaded: everything
-/// a build checks (book.toml, SUMMARY.md, the chapters and their includes, the templates,
-/// every internal link and anchor) but the search index, which is not made. Nothing is
-/// written. The report's warnings are the site's, not the project's.
-pub fn check(root: &Path, project: Project) -> Result<BuildReport, Diagnostics> {
+/// What `runbook check` asks of the help site, given the project it has loaded (if there is
+/// one): everything a build checks (book.toml, SUMMARY.md, the chapters and their includes,
+/// the templates, every internal link and anchor) but the search index, which is not made.
+/// Nothing is written. The report's warnings are the site's, not those of the project given.
+pub fn check(root: &Path, project: Option<Project>) -> Result<BuildReport, Diagnostics> {
     let opts = BuildOptions {
         dest: None,
         progress: false,
     };
-    make(root, &opts, Some(project))
+    make(root, &opts, Mode::Check(project.map(Box::new)))
 }
 
-/// Makes the site: a build, or a check of the `checked` project's site (nothing written).
-fn make(
-    root: &Path,
-    opts: &BuildOptions,
-    checked: Option<Project>,
-) -> Result<BuildReport, Diagnostics> {
+enum Mode {
+    Build,
+    /// A check, with the project if it is loaded already.
+    Check(Option<Box<Project>>),
+}
+
+fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Diagnostics> {
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
-    let publish = checked.is_none();
+    let (publish, loaded) = match mode {
+        Mode::Build => (true, None),
+        Mode::Check(project) => (false, project),
+    };
     let has_project = match config.runbooks.enable {
         Some(enable) => enable,
         None => root.join(project::RUNBOOK_DIR).is_dir(),
     };
-    let project = match (has_project, checked) {
+    let project = match (has_project, loaded) {
         (false, _) => None,
-        (true, Some(p)) => Some(p),
+        (true, Some(p)) => Some(*p),
         (true, None) => {
             let (p, w) = Project::load(root)?;
             warnings.extend(w);
