@@ -28,6 +28,11 @@ fn project_with(case: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// `runbook check` in the project at `dir`.
+fn check_in(dir: &Path) -> std::process::Output {
+    runbook().arg("-C").arg(dir).arg("check").output().unwrap()
+}
+
 #[test]
 fn shipped_content_checks_clean() {
     let out = runbook().args(["check"]).output().unwrap();
@@ -68,12 +73,7 @@ fn the_help_site_is_checked_without_writing_anything() {
     }
     let before = tree(dir.path());
     let check = |expected: i32| {
-        let out = runbook()
-            .arg("-C")
-            .arg(dir.path())
-            .arg("check")
-            .output()
-            .unwrap();
+        let out = check_in(dir.path());
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(expected), "{stderr}");
         assert_eq!(tree(dir.path()), before, "check wrote something");
@@ -109,12 +109,7 @@ fn invalid_inputs_fail_with_their_exact_message() {
     let mut failures = Vec::new();
     for case in &cases {
         let project = project_with(case);
-        let out = runbook()
-            .arg("-C")
-            .arg(project.path())
-            .arg("check")
-            .output()
-            .unwrap();
+        let out = check_in(project.path());
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let expected_path = case.with_extension("stderr");
         if bless {
@@ -153,12 +148,7 @@ fn a_misspelt_value_in_the_shipped_runbooks_names_file_line_and_the_meant_value(
         .expect("prerequisites.toml has a 1-Tier condition");
     fs::write(&path, text.replacen("\"1-tier\"", "\"1tier\"", 1)).unwrap();
     let line = text[..at].lines().count() + usize::from(text[..at].ends_with('\n'));
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check_in(dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -202,12 +192,7 @@ title = "A"
 "#,
     )
     .unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check_in(dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -226,12 +211,7 @@ title = "A"
     fs::create_dir_all(dir.path().join("src")).unwrap();
     fs::write(dir.path().join("src/SUMMARY.md"), "- [A](a.md)\n").unwrap();
     fs::write(dir.path().join("src/a.md"), "# A\n").unwrap();
-    let with_site = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let with_site = check_in(dir.path());
     assert!(with_site.status.success());
     assert_eq!(String::from_utf8_lossy(&with_site.stderr), stderr);
     let stdout = String::from_utf8_lossy(&with_site.stdout);
@@ -246,12 +226,7 @@ fn a_plain_book_has_its_site_checked() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&Path::new(FIXTURES).join("site/plain"), dir.path());
     let before = tree(dir.path());
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check_in(dir.path());
     assert!(
         out.status.success(),
         "{}",
@@ -265,12 +240,7 @@ fn a_plain_book_has_its_site_checked() {
 #[test]
 fn a_missing_project_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check_in(dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no `runbooks` folder"));
 }
