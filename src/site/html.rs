@@ -11,6 +11,17 @@ const RAW_TEXT: [&str; 7] = [
     "script", "style", "textarea", "title", "xmp", "iframe", "noembed",
 ];
 
+/// Elements that have no end tag.
+pub const VOID: [&str; 14] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track",
+];
+
+/// Whether `name` is one of `names` (tag names are not case-sensitive).
+pub fn is_one_of(names: &[&str], name: &str) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// A start or end tag.
 pub struct Tag<'h> {
     pub name: &'h str,
@@ -75,7 +86,7 @@ pub fn tags(html: &str) -> impl Iterator<Item = Tag<'_>> {
                 }
             };
             i = tag_end;
-            if !end && RAW_TEXT.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            if !end && is_one_of(&RAW_TEXT, name) {
                 i = end_tag(html, tag_end, name).unwrap_or(n);
             }
             return Some(Tag {

@@ -737,7 +737,7 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         html,
         "index.html.j2",
         &intro_links,
-        index_chapter.and(Some(intro_html.as_deref().unwrap_or_default())),
+        index_chapter.map(|_| intro_html.as_deref().unwrap_or_default()),
     )?;
 
     // ---- 404: src/404.md if there is one (mdBook's `input-404`), at the root.

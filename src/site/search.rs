@@ -18,6 +18,7 @@ use tokio::runtime::Runtime;
 
 use crate::diagnostics::Diagnostic;
 
+use super::html;
 use super::runbooks::SearchRecord;
 
 /// The folder of the index in the site.
@@ -91,12 +92,6 @@ const LEFT_OUT: [&str; 11] = [
     "template",
 ];
 
-/// Elements that have no end tag.
-const VOID: [&str; 14] = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-    "source", "track",
-];
-
 /// How an open element was copied.
 #[derive(Clone, Copy, PartialEq)]
 enum Open {
@@ -107,21 +102,17 @@ enum Open {
     Ignored,
 }
 
-fn is(names: &[&str], name: &str) -> bool {
-    names.iter().any(|n| n.eq_ignore_ascii_case(name))
-}
-
 /// Copies serialized HTML to `out` without the tags of `PLAIN_INLINE` elements, so that
 /// pagefind indexes the same words, weights and anchors from fewer elements (its parser's
 /// cost is per element). A tag stays when it has an `id` or a `data-pagefind-*` attribute,
-/// or when the element it is in is one pagefind ignores, or is not in `html` at all (its
+/// or when the element it is in is one pagefind ignores, or is not in `content` at all (its
 /// text would land somewhere this cannot see). Anything else, text, comments and tags cut
 /// off included, is copied as it is.
-fn strip_plain_inline(html: &str, out: &mut String) {
+fn strip_plain_inline(content: &str, out: &mut String) {
     let mut open: Vec<(&str, Open)> = Vec::new();
     let mut copied = 0;
-    for tag in super::html::tags(html) {
-        out.push_str(&html[copied..tag.range.start]);
+    for tag in html::tags(content) {
+        out.push_str(&content[copied..tag.range.start]);
         copied = tag.range.end;
         if tag.end {
             // It closes the latest element of its name, and any left open inside it.
@@ -137,36 +128,36 @@ fn strip_plain_inline(html: &str, out: &mut String) {
                 None => true,
             };
             if kept {
-                out.push_str(&html[tag.range]);
+                out.push_str(&content[tag.range]);
             }
             continue;
         }
         let mut meaningful = false;
-        let mut ignored = is(&LEFT_OUT, tag.name);
+        let mut ignored = html::is_one_of(&LEFT_OUT, tag.name);
         for a in tag.attributes() {
             let pagefind = a
                 .name
                 .get(..13)
                 .is_some_and(|p| p.eq_ignore_ascii_case("data-pagefind"));
             meaningful |= pagefind || a.name.eq_ignore_ascii_case("id");
-            ignored |= pagefind && a.name.eq_ignore_ascii_case("data-pagefind-ignore");
+            ignored |= a.name.eq_ignore_ascii_case("data-pagefind-ignore");
         }
         let parent = open.iter().rev().find(|(_, how)| *how != Open::Stripped);
         let how = if tag.closed
             && !meaningful
-            && is(&PLAIN_INLINE, tag.name)
+            && html::is_one_of(&PLAIN_INLINE, tag.name)
             && parent.is_some_and(|(_, how)| *how == Open::Kept)
         {
             Open::Stripped
         } else {
-            out.push_str(&html[tag.range]);
+            out.push_str(&content[tag.range]);
             if ignored { Open::Ignored } else { Open::Kept }
         };
-        if !is(&VOID, tag.name) {
+        if !html::is_one_of(&html::VOID, tag.name) {
             open.push((tag.name, how));
         }
     }
-    out.push_str(&html[copied..]);
+    out.push_str(&content[copied..]);
 }
 
 /// One pagefind index.
