@@ -562,7 +562,7 @@ pub fn explain_true(expr: &Expr, facts: &FactValues) -> String {
 }
 
 /// Fills `{{ ... }}` in step text with facts, lookups and customer fields.
-struct BodyEnv {
+pub struct BodyEnv {
     env: minijinja::Environment<'static>,
     context: minijinja::Value,
     /// Lookup id → its fact, for lookups whose fact is not known.
@@ -570,7 +570,7 @@ struct BodyEnv {
 }
 
 impl BodyEnv {
-    fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
+    pub fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
         let mut context: HashMap<String, minijinja::Value> = HashMap::new();
         for fact in vocab.facts.values() {
             let text = match facts.get(&fact.id) {
@@ -625,7 +625,7 @@ impl BodyEnv {
             .collect()
     }
 
-    fn render(&self, text: &str) -> String {
+    pub fn render(&self, text: &str) -> String {
         if !text.contains("{{") && !text.contains("{%") {
             return text.to_string();
         }
