@@ -143,15 +143,18 @@ pub fn show_text(
         let _ = writeln!(out, "Audience: {}", rb.audience);
     }
     if let Some(when) = &rb.when {
-        let applies = match when.expr.eval(facts) {
-            Tri::False => " (does not apply to these facts)".to_string(),
-            _ => String::new(),
+        let _ = match when.expr.eval(facts) {
+            Tri::False => writeln!(
+                out,
+                "Does not apply to these facts: it applies only if {}",
+                when.expr.describe(vocab)
+            ),
+            _ => writeln!(
+                out,
+                "Applies only if {}",
+                when.expr.residual(facts).describe(vocab)
+            ),
         };
-        let _ = writeln!(
-            out,
-            "Applies only if {}{applies}",
-            when.expr.residual(facts).describe(vocab)
-        );
     }
     if !rb.after.is_empty() {
         let after: Vec<&str> = rb.after.iter().map(|(a, _)| a.as_str()).collect();
@@ -168,7 +171,7 @@ pub fn show_text(
             out,
             "Source: {} ({}{}{})",
             s.title,
-            s.article,
+            s.place(),
             if dates.is_empty() { "" } else { ", " },
             dates.join(", ")
         );
@@ -207,7 +210,11 @@ pub fn show_text(
             let _ = write!(out, "  [{}#{}]", rb.id, step.id);
             let _ = writeln!(out);
             let mut meta = vec![step.kind.to_string()];
-            if let Some(role) = step.role.as_ref().and_then(|r| vocab.roles.get(r)) {
+            if let Some(role) = step
+                .role
+                .as_ref()
+                .and_then(|r| vocab.roles.get(vocab.performer(r, facts)))
+            {
                 meta.push(role.title.clone());
             }
             if let Some(e) = step.estimate {
@@ -227,6 +234,71 @@ pub fn show_text(
             if let Some(x) = &step.expires {
                 let _ = writeln!(out, "       Expires after {}: {}", x.time, x.note);
             }
+            for p in rev.provenance(step) {
+                let _ = writeln!(out, "       From: {}, {}", p.title, p.part);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `runbook show RUNBOOK --sources`: for each source the runbook's revisions cite, the
+/// parts of it that steps encode, with those steps; then the steps that cite nothing. A
+/// writer sees what an article still lacks.
+pub fn sources_text(project: &Project, id: &str) -> Result<String, Diagnostic> {
+    let rb = project.find(id)?;
+    // Source (title and place) → part → the steps citing it, each in its revisions.
+    let mut by_source: Vec<(String, Vec<(String, Vec<String>)>)> = Vec::new();
+    let mut uncited: Vec<String> = Vec::new();
+    for rev in &rb.revisions {
+        for (_, step) in rev.steps() {
+            let at = format!("{}#{} ({})", rb.id, step.id, rev.label());
+            let cited = rev.provenance(step);
+            if cited.is_empty() && !uncited.contains(&at) {
+                uncited.push(at.clone());
+            }
+            for p in cited {
+                let place = [p.article.as_deref(), p.url.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let source = format!("{} ({place})", p.title);
+                let parts = match by_source.iter_mut().find(|(s, _)| *s == source) {
+                    Some((_, parts)) => parts,
+                    None => {
+                        by_source.push((source, Vec::new()));
+                        &mut by_source.last_mut().expect("just pushed").1
+                    }
+                };
+                let steps = match parts.iter_mut().find(|(part, _)| *part == p.part) {
+                    Some((_, steps)) => steps,
+                    None => {
+                        parts.push((p.part.clone(), Vec::new()));
+                        &mut parts.last_mut().expect("just pushed").1
+                    }
+                };
+                if !steps.contains(&at) {
+                    steps.push(at.clone());
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}: sources of its steps", rb.id, rb.title);
+    for (source, parts) in &by_source {
+        let _ = writeln!(out, "\n{source}");
+        for (part, steps) in parts {
+            let _ = writeln!(out, "  {part}");
+            for step in steps {
+                let _ = writeln!(out, "    {step}");
+            }
+        }
+    }
+    if !uncited.is_empty() {
+        let _ = writeln!(out, "\nSteps that cite no part of a source");
+        for step in &uncited {
+            let _ = writeln!(out, "    {step}");
         }
     }
     Ok(out)

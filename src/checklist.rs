@@ -12,7 +12,7 @@ use crate::duration;
 use crate::facts::{Fact, FactValues, Value, Vocabulary};
 use crate::profile::{Customer, Profile};
 use crate::project::Project;
-use crate::runbook::{Condition, Kind, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
+use crate::runbook::{Provenance, Condition, Kind, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -29,6 +29,8 @@ pub struct Checklist {
     pub open_facts: Vec<String>,
     /// Steps left out, with the clause that excluded them (filled with `explain`).
     pub excluded: Vec<Excluded>,
+    /// Whether it was asked for with `explain`: the templates then show each step's sources.
+    pub explained: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +88,10 @@ pub struct ChecklistStep {
     pub expires: Option<TimedEntry>,
     /// What must still hold for the step to apply, when facts are missing.
     pub condition: Option<ShownCondition>,
+    /// Why it applies (with `explain`), unless it applies to every profile.
     pub explain: Option<String>,
+    /// The parts of the source articles it encodes.
+    pub from: Vec<Provenance>,
 }
 
 #[derive(Debug, Serialize)]
@@ -329,12 +334,21 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                     id: step.id.clone(),
                     title: step.title.clone(),
                     kind: step.kind,
-                    role: step.role.as_ref().map(|r| RoleRef {
-                        id: r.clone(),
-                        title: vocab
-                            .roles
-                            .get(r)
-                            .map_or_else(|| r.clone(), |role| role.title.clone()),
+                    role: step.role.as_ref().map(|r| {
+                        let performer = vocab.performer(r, facts);
+                        if let Some(role) = vocab.roles.get(performer) {
+                            // A role still undecided leaves the facts that decide it open.
+                            for case in &role.cases {
+                                lookup_facts.extend(case.when.residual(facts).facts());
+                            }
+                        }
+                        RoleRef {
+                            id: performer.to_string(),
+                            title: vocab
+                                .roles
+                                .get(performer)
+                                .map_or_else(|| performer.to_string(), |role| role.title.clone()),
+                        }
                     }),
                     body: body_env.render(&step.body),
                     estimate: step.estimate.map(Timing::from),
@@ -344,9 +358,13 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                         &Expr::and(vec![section_when.clone(), step_when.clone()]).residual(facts),
                         vocab,
                     ),
-                    explain: req.explain.then(|| {
-                        explain_true(&Expr::and(vec![section_when.clone(), step_when]), facts)
-                    }),
+                    explain: req
+                        .explain
+                        .then(|| {
+                            explain_true(&Expr::and(vec![section_when.clone(), step_when]), facts)
+                        })
+                        .flatten(),
+                    from: revision.provenance(step),
                 });
             }
             if steps.is_empty() {
@@ -370,7 +388,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             summary: rb.summary.clone(),
             revision: revision_info(revision),
             condition: shown(&when.residual(facts), vocab),
-            explain: req.explain.then(|| explain_true(&when, facts)),
+            explain: req.explain.then(|| explain_true(&when, facts)).flatten(),
             sections,
         });
     }
@@ -433,6 +451,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             .cloned()
             .collect(),
         excluded,
+        explained: req.explain,
     })
 }
 
@@ -543,10 +562,11 @@ pub fn explain_false(expr: &Expr, facts: &FactValues) -> String {
     format!("{expr} is false for {}", values_of(expr, facts))
 }
 
-/// Why an included step applies: the clauses that hold, or what is still open.
-pub fn explain_true(expr: &Expr, facts: &FactValues) -> String {
-    match expr.eval(facts) {
-        _ if expr.is_true() => "applies unconditionally".into(),
+/// Why an included step applies: the clauses that hold, or what is still open; `None` for
+/// a step that applies to every profile.
+pub fn explain_true(expr: &Expr, facts: &FactValues) -> Option<String> {
+    Some(match expr.eval(facts) {
+        _ if expr.is_true() => return None,
         Tri::True => {
             let clause = match expr {
                 Expr::Or(items) => items
@@ -558,7 +578,7 @@ pub fn explain_true(expr: &Expr, facts: &FactValues) -> String {
             format!("{clause} is true for {}", values_of(clause, facts))
         }
         _ => format!("kept because {} is not known", expr.residual(facts)),
-    }
+    })
 }
 
 /// Fills `{{ ... }}` in step text with facts, lookups and customer fields.

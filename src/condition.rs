@@ -8,8 +8,13 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, SourceFile, Span};
 use crate::facts::{FactKind, FactValues, Value, Version, Vocabulary};
+use crate::toml_file;
 
 /// Deeper nesting than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 100;
@@ -685,6 +690,31 @@ struct Parser<'a> {
     src_len: usize,
     vocab: &'a Vocabulary,
     depth: usize,
+}
+
+/// Parses a condition written as a TOML string, with the place of its text in the file, or
+/// a diagnostic pointing inside the string where its text maps one to one onto the file.
+pub fn parse_in_file(
+    file: &Arc<SourceFile>,
+    text: &Spanned<String>,
+    vocab: &Vocabulary,
+) -> Result<(Expr, Span), Diagnostic> {
+    let whole = toml_file::span_of(file, text);
+    let contents = toml_file::string_contents(file, text);
+    match parse(text.get_ref(), vocab) {
+        Ok(expr) => Ok((expr, contents.map_or(whole, |r| Span::new(file, r)))),
+        Err(e) => {
+            let span = match contents {
+                Some(r) => Span::new(file, r.start + e.span.start..r.start + e.span.end),
+                None => whole,
+            };
+            let mut d = Diagnostic::error(e.message).at(&span).label(e.label);
+            if let Some(help) = e.help {
+                d = d.help(help);
+            }
+            Err(d)
+        }
+    }
 }
 
 /// Parses and resolves a condition against the vocabulary.

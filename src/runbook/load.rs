@@ -9,7 +9,9 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
 
-use super::{Condition, Kind, Revision, Runbook, Section, Source, Step, Timed, VERSION_FACT};
+use super::{
+    Cited, Condition, Kind, Revision, Runbook, Section, Source, Step, Timed, VERSION_FACT,
+};
 use crate::condition::{self, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::duration;
@@ -48,8 +50,10 @@ struct RawRevision {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
-    title: String,
-    article: String,
+    id: Option<Spanned<String>>,
+    title: Spanned<String>,
+    article: Option<String>,
+    url: Option<Spanned<String>>,
     published: Option<Spanned<Datetime>>,
     updated: Option<Spanned<Datetime>>,
 }
@@ -80,6 +84,8 @@ struct RawStep {
     estimate: Option<Spanned<String>>,
     wait: Option<RawTimed>,
     expires: Option<RawTimed>,
+    #[serde(default)]
+    from: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -257,23 +263,95 @@ impl Resolver<'_> {
                 sections.push(s);
             }
         }
+        let sources: Vec<Source> = rev.sources.iter().map(|s| self.source(file, s)).collect();
+        let ids: Vec<&str> = sources.iter().filter_map(|s| s.id.as_deref()).collect();
+        for step in sections.iter().flat_map(|s| &s.steps) {
+            for cited in &step.from {
+                if !ids.contains(&cited.source.as_str()) {
+                    let mut d = Diagnostic::error(format!(
+                        "`from` names source `{}`, which this revision does not list",
+                        cited.source
+                    ))
+                    .at(&cited.span)
+                    .label("no [[revision.source]] with this id");
+                    d = match did_you_mean(&cited.source, ids.iter().copied()) {
+                        Some(close) => d.help(format!("did you mean \"{close}\"?")),
+                        None => d.help(format!(
+                            "the revision at {} lists: {}",
+                            span.location(),
+                            if ids.is_empty() { "no source with an id".to_string() } else { ids.join(", ") }
+                        )),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
         Revision {
             date: rev.date.as_ref().and_then(|d| self.date(file, d)),
             range,
             supersedes: rev.supersedes.as_ref().and_then(|d| self.date(file, d)),
             note: rev.note.clone(),
-            sources: rev
-                .sources
-                .iter()
-                .map(|s| Source {
-                    title: s.title.clone(),
-                    article: s.article.clone(),
-                    published: s.published.as_ref().and_then(|d| self.date(file, d)),
-                    updated: s.updated.as_ref().and_then(|d| self.date(file, d)),
-                })
-                .collect(),
+            sources,
             sections,
             span,
+        }
+    }
+
+    fn source(&mut self, file: &Arc<SourceFile>, raw: &RawSource) -> Source {
+        if raw.article.is_none() && raw.url.is_none() {
+            self.diags.push(
+                Diagnostic::error("a source needs an `article` (a file name) or a `url`")
+                    .at(&span_of(file, &raw.title)),
+            );
+        }
+        if let Some(url) = &raw.url {
+            let u = url.get_ref();
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                self.diags.push(
+                    Diagnostic::error(format!("`{u}` is not an address"))
+                        .at(&span_of(file, url))
+                        .help("write the full address, starting with https://"),
+                );
+            }
+        }
+        if let Some(id) = &raw.id {
+            if !valid_id(id.get_ref()) {
+                self.diags.push(
+                    Diagnostic::error(format!("`{}` is not a valid id", id.get_ref()))
+                        .at(&span_of(file, id))
+                        .help("use lowercase letters, digits and dashes, like `000` or `install-2019`"),
+                );
+            }
+        }
+        Source {
+            id: raw.id.as_ref().map(|i| i.get_ref().clone()),
+            title: raw.title.get_ref().clone(),
+            article: raw.article.clone(),
+            url: raw.url.as_ref().map(|u| u.get_ref().clone()),
+            published: raw.published.as_ref().and_then(|d| self.date(file, d)),
+            updated: raw.updated.as_ref().and_then(|d| self.date(file, d)),
+        }
+    }
+
+    /// `from = ["000: Requirements, row 3"]`: a source id, a colon, and the part.
+    fn cited(&mut self, file: &Arc<SourceFile>, raw: &Spanned<String>) -> Option<Cited> {
+        let text = raw.get_ref();
+        match text.split_once(':') {
+            Some((source, part)) if !source.trim().is_empty() && !part.trim().is_empty() => {
+                Some(Cited {
+                    source: source.trim().to_string(),
+                    part: part.trim().to_string(),
+                    span: span_of(file, raw),
+                })
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(format!("`{text}` does not name a source and a part"))
+                        .at(&span_of(file, raw))
+                        .help("write the source's id, a colon and the part, like \"000: Requirements, row 3\""),
+                );
+                None
+            }
         }
     }
 
@@ -311,27 +389,10 @@ impl Resolver<'_> {
     }
 
     fn condition(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<Condition> {
-        let whole = span_of(file, text);
-        let contents = toml_file::string_contents(file, text);
-        match condition::parse(text.get_ref(), self.vocab) {
-            Ok(expr) => Some(Condition {
-                expr,
-                span: contents.map_or(whole, |r| Span::new(file, r)),
-            }),
-            Err(e) => {
-                // Point inside the string where its text maps one to one onto the file.
-                let span = match contents {
-                    Some(r) => Span::new(file, r.start + e.span.start..r.start + e.span.end),
-                    None => whole,
-                };
-                let mut d = Diagnostic::error(e.message).at(&span).label(e.label);
-                if let Some(help) = e.help {
-                    d = d.help(help);
-                }
-                self.diags.push(d);
-                None
-            }
-        }
+        condition::parse_in_file(file, text, self.vocab)
+            .map(|(expr, span)| Condition { expr, span })
+            .map_err(|d| self.diags.push(d))
+            .ok()
     }
 
     fn role(&mut self, file: &Arc<SourceFile>, role: &Spanned<String>) -> Option<String> {
@@ -454,6 +515,7 @@ impl Resolver<'_> {
                 s.estimate.as_ref().map(|_| "estimate"),
                 s.wait.as_ref().map(|_| "wait"),
                 s.expires.as_ref().map(|_| "expires"),
+                (!s.from.is_empty()).then_some("from"),
             ];
             if let Some(key) = extra.into_iter().flatten().next() {
                 self.diags.push(
@@ -520,6 +582,7 @@ impl Resolver<'_> {
         let estimate = s.estimate.as_ref().and_then(|e| self.duration(file, e));
         let wait = s.wait.as_ref().and_then(|t| self.timed(file, t));
         let expires = s.expires.as_ref().and_then(|t| self.timed(file, t));
+        let from = s.from.iter().filter_map(|c| self.cited(file, c)).collect();
         let body = s
             .body
             .as_ref()
@@ -539,6 +602,7 @@ impl Resolver<'_> {
             estimate,
             wait,
             expires,
+            from,
             origin: None,
             span: span_of(file, id),
             body_span,

@@ -102,12 +102,66 @@ impl Revision {
     }
 }
 
+/// A document a revision encodes: a file, an address, or both.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
+    /// How steps name it in `from`.
+    pub id: Option<String>,
     pub title: String,
-    pub article: String,
+    pub article: Option<String>,
+    pub url: Option<String>,
     pub published: Option<String>,
     pub updated: Option<String>,
+}
+
+impl Source {
+    /// Where the source is: its file, its address, or both.
+    pub fn place(&self) -> String {
+        [self.article.as_deref(), self.url.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The part of a source a step encodes: `from = ["000: Requirements, row 3"]`.
+#[derive(Debug, Clone)]
+pub struct Cited {
+    pub source: String,
+    pub part: String,
+    pub span: Span,
+}
+
+/// A citation as shown: the source's title, file or address, and the part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub title: String,
+    pub article: Option<String>,
+    pub url: Option<String>,
+    pub part: String,
+}
+
+impl Revision {
+    /// The step's citations, each with its source (those naming no source are reported by
+    /// `runbook check` and left out).
+    pub fn provenance(&self, step: &Step) -> Vec<Provenance> {
+        step.from
+            .iter()
+            .filter_map(|c| {
+                let s = self
+                    .sources
+                    .iter()
+                    .find(|s| s.id.as_deref() == Some(&c.source))?;
+                Some(Provenance {
+                    title: s.title.clone(),
+                    article: s.article.clone(),
+                    url: s.url.clone(),
+                    part: c.part.clone(),
+                })
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +226,8 @@ pub struct Step {
     pub estimate: Option<duration::Span>,
     pub wait: Option<Timed>,
     pub expires: Option<Timed>,
+    /// The parts of the revision's sources it encodes.
+    pub from: Vec<Cited>,
     /// The shared step it was included from, so a checklist lists it once.
     pub origin: Option<String>,
     pub span: Span,

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use crate::condition::{Atom, Expr, Op, Test, Tri};
 use crate::facts::{Fact, FactKind, FactValues, Value, Version, Vocabulary};
 use crate::project::Project;
-use crate::runbook::{Condition, Revision, Runbook, Source, Step, VERSION_FACT};
+use crate::runbook::{Condition, Provenance, Revision, Runbook, Source, Step, VERSION_FACT};
 
 /// Where runbook pages go, under the site root.
 pub const DIR: &str = "runbooks";
@@ -137,6 +137,8 @@ pub struct StepView {
     pub body: String,
     /// The shared step it comes from.
     pub shared: Option<String>,
+    /// The parts of the revision's sources it encodes.
+    pub from: Vec<Provenance>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,7 +264,7 @@ fn revision_view(
                 steps: s
                     .steps
                     .iter()
-                    .map(|st| step_view(st, vocab, vars))
+                    .map(|st| step_view(r, st, vocab, vars))
                     .collect(),
             })
             .collect(),
@@ -284,7 +286,7 @@ fn revision_view(
     }
 }
 
-fn step_view(st: &Step, vocab: &Vocabulary, vars: &Variables) -> StepView {
+fn step_view(r: &Revision, st: &Step, vocab: &Vocabulary, vars: &Variables) -> StepView {
     StepView {
         id: st.id.clone(),
         title: st.title.clone(),
@@ -313,6 +315,7 @@ fn step_view(st: &Step, vocab: &Vocabulary, vars: &Variables) -> StepView {
         }),
         body: vars.static_html(&vars.tokenized_html(&st.body)),
         shared: st.origin.clone(),
+        from: r.provenance(st),
     }
 }
 
@@ -517,6 +520,20 @@ fn known_versions(project: &Project) -> Vec<String> {
     versions.iter().map(ToString::to_string).collect()
 }
 
+/// A role for the builder: its title, and its cases with the roles they name.
+fn role_json(vocab: &Vocabulary, id: &str) -> Json {
+    let title = |id: &str| vocab.roles.get(id).map_or(id, |r| r.title.as_str()).to_string();
+    let cases: Vec<Json> = vocab
+        .roles
+        .get(id)
+        .map(|r| r.cases.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| json!({ "when": expr_json(&c.when), "id": c.role, "title": title(&c.role) }))
+        .collect();
+    json!({ "id": id, "title": title(id), "cases": cases })
+}
+
 pub fn checklist_data(project: &Project, vars: &Variables) -> Json {
     let vocab = &project.vocab;
     let runbooks: Vec<Json> = project
@@ -541,10 +558,7 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> Json {
                                         "id": st.id,
                                         "title": st.title,
                                         "kind": st.kind.name(),
-                                        "role": st.role.as_ref().map(|id| json!({
-                                            "id": id,
-                                            "title": vocab.roles.get(id).map_or(id.as_str(), |r| r.title.as_str()),
-                                        })),
+                                        "role": st.role.as_ref().map(|id| role_json(vocab, id)),
                                         "when": conditions_json(&st.when),
                                         "origin": st.origin,
                                         "body": vars.tokenized_html(&st.body),

@@ -296,6 +296,22 @@
     return r === true ? TRUE : r === false ? FALSE : UNKNOWN;
   }
 
+  // Vocabulary::performer: a role with cases is the first case whose condition holds; an
+  // undecided case leaves it itself, and the facts that decide it open.
+  function performer(role, facts, openFacts) {
+    if (!role) return null;
+    var cases = role.cases || [];
+    for (var i = 0; i < cases.length; i++) {
+      var r = evaluate(cases[i].when, facts);
+      if (r === TRUE) return { id: cases[i].id, title: cases[i].title };
+      if (r === UNKNOWN) break;
+    }
+    cases.forEach(function (c) {
+      factsOf(residual(c.when, facts), openFacts);
+    });
+    return { id: role.id, title: role.title };
+  }
+
   function precedence(e) {
     if (isConst(e) || e.atom) return 4;
     if (e.not !== undefined) return 3;
@@ -719,7 +735,7 @@
             id: step.id,
             title: step.title,
             kind: step.kind,
-            role: step.role,
+            role: performer(step.role, known, lookupFacts),
             body: fill(step.body),
             estimate: step.estimate ? step.estimate.text : null,
             wait: step.wait ? { time: step.wait.time.text, note: step.wait.note } : null,
