@@ -264,28 +264,6 @@ impl Resolver<'_> {
             }
         }
         let sources: Vec<Source> = rev.sources.iter().map(|s| self.source(file, s)).collect();
-        let ids: Vec<&str> = sources.iter().filter_map(|s| s.id.as_deref()).collect();
-        for step in sections.iter().flat_map(|s| &s.steps) {
-            for cited in &step.from {
-                if !ids.contains(&cited.source.as_str()) {
-                    let mut d = Diagnostic::error(format!(
-                        "`from` names source `{}`, which this revision does not list",
-                        cited.source
-                    ))
-                    .at(&cited.span)
-                    .label("no [[revision.source]] with this id");
-                    d = match did_you_mean(&cited.source, ids.iter().copied()) {
-                        Some(close) => d.help(format!("did you mean \"{close}\"?")),
-                        None => d.help(format!(
-                            "the revision at {} lists: {}",
-                            span.location(),
-                            if ids.is_empty() { "no source with an id".to_string() } else { ids.join(", ") }
-                        )),
-                    };
-                    self.diags.push(d);
-                }
-            }
-        }
         Revision {
             date: rev.date.as_ref().and_then(|d| self.date(file, d)),
             range,

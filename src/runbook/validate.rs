@@ -37,8 +37,64 @@ pub fn validate(runbooks: &[Runbook], vocab: &Vocabulary, diags: &mut Diagnostic
             variables(rev, vocab, diags);
         }
     }
+    citations(runbooks, diags);
     if let Err(d) = order(runbooks) {
         diags.extend(d);
+    }
+}
+
+/// Every `from` names a source some revision lists; a step that cites sources cites at least
+/// one its own revision lists (a shared step may cite the articles of each place it is
+/// included in, and each place shows its own).
+fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
+    let known: Vec<&str> = runbooks
+        .iter()
+        .flat_map(|rb| &rb.revisions)
+        .flat_map(|r| &r.sources)
+        .filter_map(|s| s.id.as_deref())
+        .collect();
+    let mut reported = HashSet::new();
+    for rb in runbooks {
+        for rev in &rb.revisions {
+            for (_, step) in rev.steps() {
+                for cited in &step.from {
+                    if known.contains(&cited.source.as_str())
+                        || !reported.insert(cited.span.location())
+                    {
+                        continue;
+                    }
+                    let mut d = Diagnostic::error(format!(
+                        "`from` names source `{}`, which no revision lists",
+                        cited.source
+                    ))
+                    .at(&cited.span)
+                    .label("no [[revision.source]] has this id");
+                    if let Some(close) = did_you_mean(&cited.source, known.iter().copied()) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    diags.push(d);
+                }
+                let cites_known = step.from.iter().any(|c| known.contains(&c.source.as_str()));
+                if cites_known
+                    && rev.provenance(step).is_empty()
+                    && reported.insert(format!("{}#{}@{}", rb.id, step.id, rev.label()))
+                {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "step `{}#{}` cites no source of its revision {}",
+                            rb.id,
+                            step.id,
+                            rev.label()
+                        ))
+                        .at(&step.from[0].span)
+                        .help(format!(
+                            "list the article under [[revision.source]] with an `id` at {}, or cite one it lists",
+                            rev.span.location()
+                        )),
+                    );
+                }
+            }
+        }
     }
 }
 
