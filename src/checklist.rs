@@ -12,7 +12,9 @@ use crate::duration;
 use crate::facts::{Fact, FactValues, Value, Vocabulary};
 use crate::profile::{Customer, Profile};
 use crate::project::Project;
-use crate::runbook::{Provenance, Condition, Kind, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
+use crate::runbook::{
+    Condition, Kind, Provenance, Revision, Runbook, Source, Step, Timed, VERSION_FACT,
+};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -522,7 +522,13 @@ fn known_versions(project: &Project) -> Vec<String> {
 
 /// A role for the builder: its title, and its cases with the roles they name.
 fn role_json(vocab: &Vocabulary, id: &str) -> Json {
-    let title = |id: &str| vocab.roles.get(id).map_or(id, |r| r.title.as_str()).to_string();
+    let title = |id: &str| {
+        vocab
+            .roles
+            .get(id)
+            .map_or(id, |r| r.title.as_str())
+            .to_string()
+    };
     let cases: Vec<Json> = vocab
         .roles
         .get(id)
