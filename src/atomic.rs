@@ -5,15 +5,24 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 
-/// Writes to a temporary file beside `path`, then renames it over `path`.
+/// Writes to a temporary file beside `path`, then renames it over `path`. Errors name `path`,
+/// never the temporary file.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     let fail = |e: std::io::Error| {
-        Diagnostic::error(format!("cannot write {}: {e}", path.display())).path(path)
+        Diagnostic::error(format!("cannot write {}: {}", path.display(), reason(&e))).path(path)
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        return Err(Diagnostic::error(format!(
+            "cannot write {}: there is no folder {}",
+            path.display(),
+            dir.display()
+        ))
+        .path(path));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".runbook-")
         .tempfile_in(dir)
@@ -32,6 +41,14 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// Why an operation failed, without the temporary file's name that some errors carry.
+fn reason(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => e.kind().to_string(),
+    }
 }
 
 /// Opens (making it if missing, never emptying it) a file whose OS lock says which process
@@ -66,7 +83,33 @@ mod tests {
     #[test]
     fn missing_folder_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = super::write(&dir.path().join("no/such/out.md"), b"x").unwrap_err();
-        assert!(err.message.starts_with("cannot write"));
+        let path = dir.path().join("no/such/out.md");
+        let err = super::write(&path, b"x").unwrap_err();
+        assert_eq!(
+            err.message,
+            format!(
+                "cannot write {}: there is no folder {}",
+                path.display(),
+                dir.path().join("no/such").display()
+            )
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn errors_name_the_file_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder in the way: the rename over it fails.
+        let path = dir.path().join("out.md");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("x"), "x").unwrap();
+        let err = super::write(&path, b"x").unwrap_err();
+        assert!(
+            err.message
+                .starts_with(&format!("cannot write {}: ", path.display())),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains(".runbook-"), "{}", err.message);
     }
 }

@@ -277,11 +277,19 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// The closest candidate to a misspelt name, for "did you mean" help.
+/// The closest candidate to a misspelt name, for "did you mean" help. A candidate that differs
+/// only in case (`EU` for `eu`) is the closest of all, however short.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if let Some(same) = candidates
+        .iter()
+        .find(|c| c.to_lowercase() == word.to_lowercase())
+    {
+        return Some(same);
+    }
     candidates
         .into_iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(word, c), c))
@@ -324,5 +332,7 @@ mod tests {
     fn suggests_close_words_only() {
         assert_eq!(did_you_mean("1tier", ["1-tier", "2-tier"]), Some("1-tier"));
         assert_eq!(did_you_mean("region", ["tier", "mode"]), None);
+        assert_eq!(did_you_mean("EU", ["us", "eu"]), Some("eu"));
+        assert_eq!(did_you_mean("Region", ["tier", "region"]), Some("region"));
     }
 }

@@ -29,6 +29,27 @@ pub struct Project {
     pub files: Vec<PathBuf>,
 }
 
+/// The project `start` is in, so that any folder inside a project works: the first of `start`
+/// and its parents that holds a `runbooks/` folder or a `book.toml`. `start` itself when it is
+/// one (kept as given, so that names stay short), else the folder found, else `start` (whose
+/// load then says what is missing).
+pub fn find_root(start: &Path) -> PathBuf {
+    let is_root = |dir: &Path| {
+        dir.join(RUNBOOK_DIR).is_dir() || dir.join(crate::site::config::BOOK_FILE).is_file()
+    };
+    if is_root(start) {
+        return start.to_path_buf();
+    }
+    let Ok(absolute) = start.canonicalize() else {
+        return start.to_path_buf();
+    };
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| is_root(dir))
+        .map_or_else(|| start.to_path_buf(), Path::to_path_buf)
+}
+
 impl Project {
     /// Loads and validates everything. Warnings come back with the project; any error makes
     /// the whole load fail with every diagnostic found.
