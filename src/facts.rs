@@ -109,6 +109,9 @@ pub struct Fact {
     pub kind: FactKind,
     pub question: String,
     pub description: String,
+    /// For a version fact: the oldest version a customer may be on. Older revisions stay
+    /// readable as history, but no checklist is made for a version below it.
+    pub minimum: Option<Version>,
     pub span: Span,
 }
 
@@ -137,10 +140,29 @@ impl Fact {
                 "false" | "no" => Ok(Value::Bool(false)),
                 _ => Err(ValueError {
                     message: format!("`{text}` is not a value of fact `{}`", self.id),
-                    help: Some("allowed values: true, false".into()),
+                    help: Some(bool_help(text)),
                 }),
             },
             FactKind::Str => Ok(Value::Str(text.to_string())),
+        }
+    }
+
+    /// Refuses a customer's value below the fact's `minimum`. Only what a customer is on is
+    /// checked: a condition or a revision range may name older versions.
+    pub fn check_supported(&self, value: &Value) -> Result<(), ValueError> {
+        match (&self.minimum, value) {
+            (Some(minimum), Value::Version(v)) if v < minimum => Err(ValueError {
+                message: format!(
+                    "{} {v} is not supported: the minimum is {minimum}",
+                    self.name
+                ),
+                help: Some(format!(
+                    "checklists start at {} {minimum}; older revisions stay readable as \
+                     history (`runbook list`, `runbook show RUNBOOK --revision DATE`)",
+                    self.name
+                )),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -186,6 +208,21 @@ impl Fact {
     }
 }
 
+/// The help for a bool written another way: `y`, `Yes`, `on`, `1`...
+fn bool_help(text: &str) -> String {
+    let close = match text.trim().to_lowercase().as_str() {
+        "y" | "yes" => Some("yes"),
+        "n" | "no" => Some("no"),
+        "t" | "true" | "1" | "on" => Some("true"),
+        "f" | "false" | "0" | "off" => Some("false"),
+        _ => None,
+    };
+    match close {
+        Some(close) => format!("did you mean \"{close}\"? (allowed values: true, false, yes, no)"),
+        None => "allowed values: true, false".into(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueError {
     pub message: String,
@@ -226,6 +263,15 @@ pub struct Role {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// Who this role is, case by case (the account that runs an upgrade may be one of two):
+    /// the first case whose condition holds names the role that performs.
+    pub cases: Vec<RoleCase>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleCase {
+    pub when: crate::condition::Expr,
+    pub role: String,
 }
 
 /// Everything declared in the facts file.
@@ -256,6 +302,7 @@ struct RawFact {
     question: String,
     description: String,
     values: Option<Spanned<IndexMap<String, String>>>,
+    minimum: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +318,15 @@ struct RawLookup {
 struct RawRole {
     title: String,
     description: String,
+    #[serde(default)]
+    cases: Vec<RawRoleCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoleCase {
+    when: Spanned<String>,
+    role: Spanned<String>,
 }
 
 impl Vocabulary {
@@ -323,6 +379,31 @@ impl Vocabulary {
                     continue;
                 }
             };
+            // A bad minimum is reported; the fact is kept (without it), so that what uses the
+            // fact is not reported as well.
+            let minimum = match raw_fact.minimum {
+                None => None,
+                Some(minimum) if kind != FactKind::Version => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "only version facts take `minimum`; `{id}` is {} fact",
+                            kind.a_type()
+                        ))
+                        .at(&toml_file::span_of(file, &minimum)),
+                    );
+                    None
+                }
+                Some(minimum) => match Version::parse(minimum.get_ref()) {
+                    Ok(v) => Some(v),
+                    Err(message) => {
+                        diags.push(
+                            Diagnostic::error(format!("`minimum` of fact `{id}`: {message}"))
+                                .at(&toml_file::span_of(file, &minimum)),
+                        );
+                        None
+                    }
+                },
+            };
             vocab.facts.insert(
                 id.clone(),
                 Fact {
@@ -331,6 +412,7 @@ impl Vocabulary {
                     kind,
                     question: raw_fact.question,
                     description: raw_fact.description,
+                    minimum,
                     span,
                 },
             );
@@ -401,17 +483,65 @@ impl Vocabulary {
                 },
             );
         }
+        let plain: Vec<String> = raw
+            .roles
+            .iter()
+            .filter(|(_, r)| r.cases.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut roles = IndexMap::new();
         for (id, role) in raw.roles {
-            vocab.roles.insert(
+            let mut cases = Vec::new();
+            for case in role.cases {
+                let when = crate::condition::parse_in_file(file, &case.when, &vocab)
+                    .map_err(|d| diags.push(d))
+                    .ok();
+                let target = case.role.get_ref();
+                if !plain.contains(target) {
+                    let mut d = Diagnostic::error(format!(
+                        "role `{id}`: a case names `{target}`, which is not a role without cases"
+                    ))
+                    .at(&toml_file::span_of(file, &case.role));
+                    if let Some(close) = did_you_mean(target, plain.iter().map(String::as_str)) {
+                        d = d.help(format!("did you mean \"{close}\"?"));
+                    }
+                    diags.push(d);
+                } else if let Some((when, _)) = when {
+                    cases.push(RoleCase {
+                        when,
+                        role: target.clone(),
+                    });
+                }
+            }
+            roles.insert(
                 id.clone(),
                 Role {
                     id,
                     title: role.title,
                     description: role.description,
+                    cases,
                 },
             );
         }
+        vocab.roles = roles;
         vocab
+    }
+
+    /// The role that performs a step given as `id`, for these facts: a role with cases is
+    /// the first case whose condition holds; while an earlier case is undecided, it stays
+    /// itself (its title says who it may be).
+    pub fn performer<'a>(&'a self, id: &'a str, facts: &FactValues) -> &'a str {
+        let Some(role) = self.roles.get(id) else {
+            return id;
+        };
+        for case in &role.cases {
+            match case.when.eval(facts) {
+                crate::condition::Tri::True => return &case.role,
+                crate::condition::Tri::Unknown => return id,
+                crate::condition::Tri::False => {}
+            }
+        }
+        id
     }
 
     /// The fact with this id, or a diagnostic with a did-you-mean.

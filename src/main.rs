@@ -1,4 +1,8 @@
-use std::io::{BufRead, IsTerminal, Write};
+// As in the library: a `Diagnostic` travels only on the error path, where its size costs
+// nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,9 +17,9 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use runbook::checklist::{self, Request};
 use runbook::diagnostics::{Diagnostic, Diagnostics};
-use runbook::facts::{FactKind, Vocabulary};
-use runbook::profile::Profile;
-use runbook::project::Project;
+use runbook::facts::{Fact, FactKind, Vocabulary};
+use runbook::profile::{Customer, Profile};
+use runbook::project::{self, Project};
 use runbook::render::{self, Format, Terminal};
 use runbook::{atomic, catalog};
 
@@ -23,7 +27,8 @@ use runbook::{atomic, catalog};
 #[derive(Parser)]
 #[command(name = "runbook", version, about)]
 struct Cli {
-    /// Project root (the folder holding `runbooks/`).
+    /// Start in this folder instead of the current one: the project is the first of it and its
+    /// parents that holds `runbooks/` or `book.toml`.
     #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
     root: PathBuf,
     /// When to use colour.
@@ -65,6 +70,9 @@ enum Command {
         /// Show the revision of this date (YYYY-MM-DD) instead.
         #[arg(long, value_name = "DATE")]
         revision: Option<String>,
+        /// List, per source article, the parts its steps encode and which steps.
+        #[arg(long, conflicts_with_all = ["set", "revision"])]
+        sources: bool,
     },
     /// A checklist tailored to one customer.
     Checklist(ChecklistArgs),
@@ -104,9 +112,30 @@ struct ChecklistArgs {
     /// Refuse to run while a fact this checklist depends on is not given.
     #[arg(long)]
     strict: bool,
-    /// On a terminal, ask for each missing fact that would change this checklist.
+    /// Ask (on a terminal) for each missing fact that would change this checklist, and for the
+    /// customer's name, domain and time zone where it uses them.
     #[arg(long)]
     ask: bool,
+}
+
+/// Why a command failed.
+enum Failure {
+    /// Bad content or input: exit 1.
+    Input(Diagnostics),
+    /// A command line that cannot work, found after parsing it: exit 2, as clap's own.
+    Usage(Diagnostic),
+}
+
+impl From<Diagnostics> for Failure {
+    fn from(d: Diagnostics) -> Self {
+        Failure::Input(d)
+    }
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Self {
+        Failure::Input(d.into())
+    }
 }
 
 fn main() -> ExitCode {
@@ -114,13 +143,17 @@ fn main() -> ExitCode {
     let color_err = use_color(cli.color, std::io::stderr().is_terminal());
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(diags) => {
-            eprint!("{}", diags.render(color_err));
+        Err(Failure::Input(diags)) => {
+            cli::note(&diags.render(color_err));
             let errors = diags.error_count();
             if errors > 1 {
-                eprintln!("error: {errors} problems found");
+                cli::note(&format!("error: {errors} problems found\n"));
             }
             ExitCode::from(1)
+        }
+        Err(Failure::Usage(d)) => {
+            cli::note(&Diagnostics::from(d).render(color_err));
+            ExitCode::from(2)
         }
     }
 }
@@ -155,8 +188,8 @@ fn load(root: &Path) -> Result<Project, Diagnostics> {
     Project::load(root).map(|(project, _warnings)| project)
 }
 
-fn run(cli: &Cli) -> Result<(), Diagnostics> {
-    let root = &cli.root;
+fn run(cli: &Cli) -> Result<(), Failure> {
+    let root = &project::find_root(&cli.root);
     match &cli.command {
         Command::Check => {
             let color = use_color(cli.color, std::io::stderr().is_terminal());
@@ -167,7 +200,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             let mut warned = 0;
             let project = if runbooks {
                 let (project, warnings) = Project::load(root)?;
-                eprint!("{}", warnings.render(color));
+                cli::note(&warnings.render(color));
                 warned += warnings.warning_count();
                 let steps: usize = project
                     .runbooks
@@ -190,7 +223,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
             // and chapters fail the build, so they fail the check.
             if has_site {
                 let report = runbook::site::check(root, project)?;
-                eprint!("{}", report.warnings.render(color));
+                cli::note(&report.warnings.render(color));
                 warned += report.warnings.warning_count();
                 checked.push(format!(
                     "the help site ({}, {})",
@@ -203,35 +236,39 @@ fn run(cli: &Cli) -> Result<(), Diagnostics> {
                 1 => ", 1 warning".to_string(),
                 n => format!(", {n} warnings"),
             };
-            println!("checked {}: no errors{warned}", checked.join(" and "));
+            cli::print(&format!(
+                "checked {}: no errors{warned}\n",
+                checked.join(" and ")
+            ))?;
             Ok(())
         }
         Command::List { format } => {
             let project = load(root)?;
-            match format {
-                ListFormat::Text => print!("{}", catalog::list_text(&project)),
-                ListFormat::Json => println!("{}", json(&catalog::entries(&project))?),
-            }
-            Ok(())
+            let text = match format {
+                ListFormat::Text => catalog::list_text(&project),
+                ListFormat::Json => json(&catalog::entries(&project))? + "\n",
+            };
+            Ok(cli::print(&text)?)
         }
         Command::Show {
             runbook,
             set,
             revision,
+            sources,
         } => {
             let project = load(root)?;
+            if *sources {
+                return Ok(cli::print(&catalog::sources_text(&project, runbook)?)?);
+            }
             let profile = Profile::resolve(&project.vocab, None, set)?;
-            print!(
-                "{}",
-                catalog::show_text(&project, runbook, &profile.facts, revision.as_deref())?
-            );
-            Ok(())
+            let text = catalog::show_text(&project, runbook, &profile.facts, revision.as_deref())?;
+            Ok(cli::print(&text)?)
         }
-        Command::Checklist(args) => checklist_command(cli, args),
-        Command::Search(args) => cli::search::search(root, stdout_color(cli), args),
-        Command::Index(args) => cli::search::index(root, stderr_color(cli), args),
-        Command::Build(args) => cli::site::build(root, stderr_color(cli), args),
-        Command::Serve(args) => cli::site::serve(root, stderr_color(cli), args),
+        Command::Checklist(args) => checklist_command(cli, root, args),
+        Command::Search(args) => Ok(cli::search::search(root, stdout_color(cli), args)?),
+        Command::Index(args) => Ok(cli::search::index(root, stderr_color(cli), args)?),
+        Command::Build(args) => Ok(cli::site::build(root, stderr_color(cli), args)?),
+        Command::Serve(args) => Ok(cli::site::serve(root, stderr_color(cli), args)?),
     }
 }
 
@@ -240,12 +277,22 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostics> {
         .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")).into())
 }
 
-fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics> {
-    let project = load(&cli.root)?;
+fn checklist_command(cli: &Cli, root: &Path, args: &ChecklistArgs) -> Result<(), Failure> {
+    if args.ask && !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            Diagnostic::error("--ask needs a terminal on standard input to ask its questions")
+                .help(
+                    "give the facts with --profile FILE or --set fact=value; --strict names \
+                     the ones this checklist still needs",
+                ),
+        ));
+    }
+    let format = match args.format {
+        Some(format) => format,
+        None => format_from_extension(args.output.as_deref()).map_err(Failure::Usage)?,
+    };
+    let project = load(root)?;
     let mut profile = Profile::resolve(&project.vocab, args.profile.as_deref(), &args.set)?;
-    let format = args
-        .format
-        .unwrap_or_else(|| format_from_extension(args.output.as_deref()));
     let request = |profile: &Profile| -> Result<checklist::Checklist, Diagnostics> {
         checklist::build(
             &project,
@@ -257,9 +304,10 @@ fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics>
         )
     };
     let mut list = request(&profile)?;
-    if args.ask && std::io::stdin().is_terminal() {
-        let answered = ask(&project, &mut profile, &mut list, &request)?;
-        if answered {
+    if args.ask {
+        let facts = ask(&project, &mut profile, &mut list, &request)?;
+        let customer = ask_customer(&mut profile, &mut list, &request)?;
+        if facts || customer {
             offer_save(&project.vocab, &profile)?;
         }
     }
@@ -273,12 +321,7 @@ fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics>
                 if missing.len() == 1 { "is" } else { "are" }
             ));
             for fact in missing {
-                d = d.note(format!(
-                    "{}: {}{}",
-                    fact.id,
-                    fact.question,
-                    allowed(&fact.kind)
-                ));
+                d = d.note(format!("{}: {}{}", fact.id, fact.question, allowed(fact)));
             }
             return Err(d
                 .help("give them in the profile or with --set fact=value")
@@ -291,20 +334,20 @@ fn checklist_command(cli: &Cli, args: &ChecklistArgs) -> Result<(), Diagnostics>
             .min(120),
         color: args.output.is_none() && use_color(cli.color, std::io::stdout().is_terminal()),
     };
-    let text = render::checklist(&list, format, &cli.root, args.template.as_deref(), terminal)?;
+    let text = render::checklist(&list, format, root, args.template.as_deref(), terminal)?;
     match &args.output {
         Some(path) => atomic::write(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-        }
+        None => cli::print(&text)?,
     }
     Ok(())
 }
 
-fn allowed(kind: &FactKind) -> String {
-    match kind {
+/// The values a fact takes, for a question or a note: " (1-tier, 2-tier)".
+fn allowed(fact: &Fact) -> String {
+    if let (FactKind::Version, Some(minimum)) = (&fact.kind, &fact.minimum) {
+        return format!(" (a version, {minimum} or later)");
+    }
+    match &fact.kind {
         FactKind::Enum(values) => format!(
             " ({})",
             values.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -315,12 +358,38 @@ fn allowed(kind: &FactKind) -> String {
     }
 }
 
-fn format_from_extension(output: Option<&Path>) -> Format {
-    match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-        Some("html" | "htm") => Format::Html,
-        Some("json") => Format::Json,
-        Some("txt") => Format::Txt,
-        _ => Format::Md,
+/// The format an `-o` file's name asks for: Markdown for a name without an extension, an
+/// error for an extension that is none of the formats (a `.docx` is not written as Markdown).
+fn format_from_extension(output: Option<&Path>) -> Result<Format, Diagnostic> {
+    let Some(path) = output else {
+        return Ok(Format::Md);
+    };
+    match path.extension().map(|e| e.to_string_lossy().to_lowercase()) {
+        None => Ok(Format::Md),
+        Some(ext) => match ext.as_str() {
+            "md" | "markdown" => Ok(Format::Md),
+            "html" | "htm" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            "txt" => Ok(Format::Txt),
+            _ => Err(Diagnostic::error(format!(
+                "-o {}: no checklist format is written as `.{ext}`",
+                path.display()
+            ))
+            .help(
+                "the formats are md, html, txt and json: name the file .md, .html, .txt or \
+                 .json, or choose the format with --format",
+            )),
+        },
+    }
+}
+
+/// Reads one answer from the terminal; `None` at the end of the input.
+fn prompt(question: &str) -> Option<String> {
+    cli::note(question);
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim().to_string()),
     }
 }
 
@@ -334,7 +403,6 @@ fn ask(
 ) -> Result<bool, Diagnostics> {
     let mut answered = false;
     let mut skipped: Vec<String> = Vec::new();
-    let stdin = std::io::stdin();
     loop {
         let missing: Vec<_> = checklist::open_facts(list, &project.vocab)
             .into_iter()
@@ -344,41 +412,94 @@ fn ask(
             return Ok(answered);
         };
         loop {
-            eprint!("{}{} [Enter to skip]: ", fact.question, allowed(&fact.kind));
-            let mut line = String::new();
-            if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+            let question = format!("{}{} [Enter to skip]: ", fact.question, allowed(fact));
+            let Some(line) = prompt(&question) else {
                 return Ok(answered);
-            }
-            let line = line.trim();
+            };
             if line.is_empty() {
                 skipped.push(fact.id.clone());
                 break;
             }
-            match fact.parse_value(line) {
+            let parsed = fact
+                .parse_value(&line)
+                .and_then(|v| fact.check_supported(&v).map(|()| v));
+            match parsed {
                 Ok(v) => {
                     profile.facts.insert(fact.id.clone(), v);
                     answered = true;
                     *list = request(profile)?;
                     break;
                 }
-                Err(e) => eprintln!(
-                    "{}{}",
+                Err(e) => cli::note(&format!(
+                    "{}{}\n",
                     e.message,
                     e.help.map(|h| format!(" ({h})")).unwrap_or_default()
-                ),
+                )),
             }
         }
     }
 }
 
+/// Asks for the customer's name (every checklist's title names the customer) and for the
+/// domain and time zone when a step of this checklist uses them, where the profile does not
+/// give them. Returns whether anything was answered.
+fn ask_customer(
+    profile: &mut Profile,
+    list: &mut checklist::Checklist,
+    request: &dyn Fn(&Profile) -> Result<checklist::Checklist, Diagnostics>,
+) -> Result<bool, Diagnostics> {
+    let used = customer_fields_used(profile, request)?;
+    let mut answered = false;
+    for (field, question) in Customer::FIELDS {
+        let missing = profile.customer.field(field).is_some_and(Option::is_none);
+        if !missing || (field != "name" && !used.contains(&field)) {
+            continue;
+        }
+        let Some(line) = prompt(&format!("{question} [Enter to skip]: ")) else {
+            break;
+        };
+        if let (false, Some(slot)) = (line.is_empty(), profile.customer.field_mut(field)) {
+            *slot = Some(line);
+            answered = true;
+        }
+    }
+    if answered {
+        *list = request(profile)?;
+    }
+    Ok(answered)
+}
+
+/// The customer fields that the steps of this checklist use: those whose value shows up in
+/// its runbooks when each missing one is given a marker.
+fn customer_fields_used(
+    profile: &Profile,
+    request: &dyn Fn(&Profile) -> Result<checklist::Checklist, Diagnostics>,
+) -> Result<Vec<&'static str>, Diagnostics> {
+    let marker = |field: &str| format!("runbook-ask-marker-customer-{field}");
+    let mut probe = profile.clone();
+    for (field, _) in Customer::FIELDS {
+        if let Some(slot @ None) = probe.customer.field_mut(field) {
+            *slot = Some(marker(field));
+        }
+    }
+    let list = request(&probe)?;
+    let text = json(&list.runbooks)?;
+    Ok(Customer::FIELDS
+        .iter()
+        .map(|(field, _)| *field)
+        .filter(|field| text.contains(&marker(field)))
+        .collect())
+}
+
 fn offer_save(vocab: &Vocabulary, profile: &Profile) -> Result<(), Diagnostics> {
-    eprint!("Save these answers as a profile? File name [Enter to skip]: ");
-    let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+    let Some(name) = prompt("Save these answers as a profile? File name [Enter to skip]: ") else {
+        return Ok(());
+    };
+    if name.is_empty() {
         return Ok(());
     }
     let text = runbook::profile::to_toml(profile, vocab);
-    atomic::write(Path::new(line.trim()), text.as_bytes())?;
-    eprintln!("Saved {}", line.trim());
+    atomic::write(Path::new(&name), text.as_bytes())?;
+    cli::note(&format!("Saved {name}\n"));
     Ok(())
 }

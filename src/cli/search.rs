@@ -162,7 +162,7 @@ pub fn index(root: &Path, color: bool, args: &IndexArgs) -> Result<(), Diagnosti
     let result = search::index(root, args.force, &bar);
     bar.finish();
     match result {
-        Ok(summary) => println!("{}", describe(&summary)),
+        Ok(summary) => super::print(&format!("{}\n", describe(&summary)))?,
         // The watcher reports it, and goes on until it is mended.
         Err(_) if args.watch => {}
         Err(d) => return Err(d),

@@ -67,10 +67,11 @@ pub fn serve(root: &Path, color: bool, args: &ServeArgs) -> Result<(), Diagnosti
     };
     site::serve::serve(root, &opts, &|event| match event {
         Event::Listening(addr, dest) => {
-            println!(
-                "Serving {} at http://{addr}/ (Ctrl-C to stop)",
+            // The server goes on serving when the output's reader has gone.
+            let _ = super::print(&format!(
+                "Serving {} at http://{addr}/ (Ctrl-C to stop)\n",
                 dest.display()
-            );
+            ));
         }
         Event::Rebuilding(paths) => {
             let first = paths
