@@ -1,5 +1,5 @@
-//! `runbook checklist` on the shipped Work 365 runbooks: a truth table of profiles, each
-//! asserting steps that must be there and steps that must not, drawn from the seed articles.
+//! `runbook checklist`: formats, facts and their conditions, explanations, errors. The
+//! content truth table of the shipped runbooks is tests/content.rs.
 
 mod common;
 
@@ -62,274 +62,6 @@ fn set(facts: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// One row of the truth table: facts, steps that must appear, steps that must not.
-struct Row {
-    facts: &'static [&'static str],
-    present: &'static [&'static str],
-    absent: &'static [&'static str],
-}
-
-const FULL_1TIER_US_INSTALL: &[&str] = &[
-    "tier=1-tier",
-    "version=3.6",
-    "region=us",
-    "mode=install",
-    "identity=service-account",
-    "aad_premium=true",
-];
-
-const TABLE: &[Row] = &[
-    // Tier: the Partner Center integration account, its Admin Agent role and native app, and
-    // the Partner Center connection are for 1-Tier partners only.
-    Row {
-        facts: FULL_1TIER_US_INSTALL,
-        present: &[
-            "prerequisites#partner-center-integration-account",
-            "post-install#configure-partner-center",
-            "install#request-licence",
-            "prerequisites#assign-aad-premium-licences",
-            "service-account#create-service-account-user",
-            "post-install#fsp-work-365-admin",
-        ],
-        absent: &[
-            "upgrade-prerequisites#upgrade-account",
-            "application-user#add-app-user",
-        ],
-    },
-    Row {
-        facts: &[
-            "tier=2-tier",
-            "version=3.6",
-            "region=us",
-            "mode=install",
-            "identity=service-account",
-            "aad_premium=true",
-        ],
-        present: &["install#request-licence", "prerequisites#enable-english"],
-        absent: &[
-            "prerequisites#partner-center-integration-account",
-            "upgrade-prerequisites#partner-center-integration-account",
-            "post-install#configure-partner-center",
-        ],
-    },
-    // Mode: the licence-key screen only on a first install; upgrade prerequisites only on upgrade.
-    Row {
-        facts: &[
-            "tier=2-tier",
-            "version=3.6",
-            "region=eu",
-            "mode=upgrade",
-            "identity=service-account",
-            "aad_premium=false",
-        ],
-        present: &[
-            "upgrade-prerequisites#upgrade-account",
-            "prerequisites#work-365-service-role",
-            "install#begin-upgrade",
-        ],
-        absent: &[
-            // Listed once, in the prerequisites.
-            "upgrade-prerequisites#work-365-service-role",
-            "install#request-licence",
-            "prerequisites#assign-aad-premium-licences",
-            "upgrade-prerequisites#partner-center-integration-account",
-        ],
-    },
-    Row {
-        facts: &[
-            "tier=1-tier",
-            "version=2.5",
-            "region=us",
-            "mode=upgrade",
-            "identity=service-account",
-            "aad_premium=true",
-        ],
-        present: &[
-            "upgrade-prerequisites#upgrade-account",
-            "prerequisites#partner-center-integration-account",
-        ],
-        // Listed once: the upgrade prerequisites repeat the shared requirement.
-        absent: &[
-            "install#request-licence",
-            "upgrade-prerequisites#partner-center-integration-account",
-        ],
-    },
-    // Identity: the application user from 3.5 on, after an installation that, like every
-    // other, runs as the service account (no article exempts it).
-    Row {
-        facts: &[
-            "tier=1-tier",
-            "version=3.6",
-            "region=eu",
-            "mode=install",
-            "identity=application-user",
-            "aad_premium=true",
-        ],
-        present: &[
-            "application-user#add-app-user",
-            "application-user#assign-app-user-roles",
-            "application-user#clear-work-365-cache",
-            "service-account#create-service-account-user",
-            "post-install#fsp-work-365-admin",
-        ],
-        absent: &[
-            "upgrade-prerequisites#upgrade-account",
-            "service-account#no-mfa",
-        ],
-    },
-    Row {
-        facts: &[
-            "tier=2-tier",
-            "version=3.6",
-            "region=us",
-            "mode=upgrade",
-            "identity=application-user",
-            "aad_premium=false",
-        ],
-        present: &[
-            "application-user#change-service-user",
-            "upgrade-prerequisites#upgrade-account",
-            "service-account#assign-temporary-global-admin",
-            "prerequisites#register-mfa-service-account",
-        ],
-        absent: &[
-            // The service account and the configuration exist from the first install.
-            "service-account#create-service-account-user",
-            "service-account#set-time-zone",
-            "post-install#configure-manufacturers",
-            "prerequisites#sales-app",
-            "install#request-licence",
-        ],
-    },
-    Row {
-        facts: &[
-            "tier=2-tier",
-            "version=3.6",
-            "region=us",
-            "mode=install",
-            "identity=service-account",
-            "aad_premium=false",
-        ],
-        present: &[
-            "service-account#assign-temporary-global-admin",
-            "post-install#unassign-global-admin",
-        ],
-        absent: &[
-            "application-user#add-app-user",
-            "prerequisites#assign-aad-premium-licences",
-        ],
-    },
-    // aad_premium: licences before MFA only for tenants that have those plans.
-    Row {
-        facts: &["aad_premium=true"],
-        present: &[
-            "prerequisites#assign-aad-premium-licences",
-            "prerequisites#plan-mfa-rollout",
-        ],
-        absent: &[],
-    },
-    Row {
-        facts: &["aad_premium=false"],
-        present: &[
-            "prerequisites#plan-mfa-rollout",
-            "prerequisites#enable-security-policies",
-        ],
-        absent: &["prerequisites#assign-aad-premium-licences"],
-    },
-    // Version: the pre-2.5 service-account practice never appears for 2.5 and later.
-    Row {
-        facts: &["version=2.5", "mode=install", "identity=service-account"],
-        present: &[
-            "service-account#create-service-account-user",
-            "service-account#assign-system-administrator",
-        ],
-        absent: &[
-            "service-account#no-mfa",
-            "service-account#promote-to-admin",
-            "service-account#reset-service-credentials",
-        ],
-    },
-    Row {
-        facts: &["version=2.10", "mode=install", "identity=service-account"],
-        present: &["service-account#assign-temporary-global-admin"],
-        absent: &["service-account#no-mfa", "application-user#add-app-user"],
-    },
-    // Who installs: the 2020 article (the service account), not the 2019 one.
-    Row {
-        facts: &[
-            "version=3.0",
-            "mode=install",
-            "identity=service-account",
-            "tier=1-tier",
-        ],
-        present: &[
-            "install#install-as-service-account",
-            "install#install-from-appsource",
-        ],
-        absent: &[],
-    },
-    Row {
-        facts: &[
-            "mode=upgrade",
-            "identity=service-account",
-            "version=4.0",
-            "tier=2-tier",
-        ],
-        present: &[
-            "prerequisites#register-mfa-service-account",
-            "upgrade-prerequisites#fsp-work-365-admin",
-        ],
-        absent: &[
-            "install#request-licence",
-            "post-install#configure-partner-center",
-        ],
-    },
-];
-
-#[test]
-fn truth_table() {
-    assert!(TABLE.len() >= 12);
-    let mut failures = Vec::new();
-    for row in TABLE {
-        let list = checklist(
-            &set(row.facts)
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        );
-        let got = addresses(&list);
-        for want in row.present {
-            if !got.iter().any(|a| a == want) {
-                failures.push(format!("{:?}: missing {want}", row.facts));
-            }
-        }
-        for unwanted in row.absent {
-            if got.iter().any(|a| a == unwanted) {
-                failures.push(format!("{:?}: should not list {unwanted}", row.facts));
-            }
-        }
-        // With the mode unknown, a requirement may stand both before an upgrade and after an
-        // install; with every fact given, nothing is listed twice.
-        let titles: Vec<&str> = steps(&list)
-            .iter()
-            .map(|s| s["title"].as_str().unwrap())
-            .collect();
-        let mut unique_titles = titles.clone();
-        unique_titles.sort();
-        unique_titles.dedup();
-        if row.facts.len() >= 5 && unique_titles.len() != titles.len() {
-            failures.push(format!("{:?}: two steps have the same title", row.facts));
-        }
-        let mut unique = got.clone();
-        unique.sort();
-        unique.dedup();
-        if unique.len() != got.len() {
-            failures.push(format!("{:?}: a step is listed twice", row.facts));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
 #[test]
 fn the_application_id_follows_the_region() {
     const US: &str = "e4b1a995-abe3-4350-a61c-65fccd32e8bd";
@@ -366,7 +98,7 @@ fn unknown_facts_keep_steps_with_their_remaining_condition() {
             .any(|f| f == "tier")
     );
     // A fact that is given leaves no condition behind.
-    assert!(step(&list, "install#request-licence")["condition"].is_null());
+    assert!(step(&list, "install#request-license")["condition"].is_null());
 }
 
 #[test]
@@ -384,6 +116,8 @@ fn versions_no_revision_covers_are_errors() {
         "version=3.0",
         "--set",
         "identity=application-user",
+        "--set",
+        "mode=install",
     ]);
     assert!(
         stderr.contains("not covered by runbook `application-user`"),
@@ -499,7 +233,7 @@ fn explain_gives_the_clause_for_each_step() {
         "tier == \"1-tier\" is false for tier = 2-tier"
     );
     assert_eq!(
-        step(&list, "install#request-licence")["explain"],
+        step(&list, "install#request-license")["explain"],
         "mode == \"install\" is true for mode = install"
     );
     let md = runbook()

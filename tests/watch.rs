@@ -142,7 +142,7 @@ fn every_edit_is_seen_by_the_next_search() {
     // In place, many times over: each search sees the edit made just before it.
     let post_install = d.join("runbooks/post-install.toml");
     let original = fs::read_to_string(&post_install).unwrap();
-    let title = "title = \"Unassign the Global Admin role from the service account\"";
+    let title = "title = \"Unassign the Global Admin permissions from the service account\"";
     for word in ["flamingo", "heron", "ibis", "stork", "crane", "egret"] {
         fs::write(
             &post_install,
