@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::condition::{Expr, Tri};
@@ -248,7 +249,7 @@ pub fn show_text(
 pub fn sources_text(project: &Project, id: &str) -> Result<String, Diagnostic> {
     let rb = project.find(id)?;
     // Source (title and place) → part → the steps citing it, each in its revisions.
-    let mut by_source: Vec<(String, Vec<(String, Vec<String>)>)> = Vec::new();
+    let mut by_source: IndexMap<String, IndexMap<String, Vec<String>>> = IndexMap::new();
     let mut uncited: Vec<String> = Vec::new();
     for rev in &rb.revisions {
         for (_, step) in rev.steps() {
@@ -263,21 +264,11 @@ pub fn sources_text(project: &Project, id: &str) -> Result<String, Diagnostic> {
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(", ");
-                let source = format!("{} ({place})", p.title);
-                let parts = match by_source.iter_mut().find(|(s, _)| *s == source) {
-                    Some((_, parts)) => parts,
-                    None => {
-                        by_source.push((source, Vec::new()));
-                        &mut by_source.last_mut().expect("just pushed").1
-                    }
-                };
-                let steps = match parts.iter_mut().find(|(part, _)| *part == p.part) {
-                    Some((_, steps)) => steps,
-                    None => {
-                        parts.push((p.part.clone(), Vec::new()));
-                        &mut parts.last_mut().expect("just pushed").1
-                    }
-                };
+                let steps = by_source
+                    .entry(format!("{} ({place})", p.title))
+                    .or_default()
+                    .entry(p.part)
+                    .or_default();
                 if !steps.contains(&at) {
                     steps.push(at.clone());
                 }

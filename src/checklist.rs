@@ -397,7 +397,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
     if errors.has_errors() {
         return Err(errors);
     }
-    if version.is_none() {
+    if version.is_none() && vocab.facts.contains_key(VERSION_FACT) {
         notes.push(format!(
             "{} not given: each runbook is shown at its current revision.",
             vocab

@@ -173,10 +173,7 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
         // The vendor's spelling and labels, ids included.
         let text = s.to_string().to_lowercase();
         for word in ["licence", "centre", "organisation"] {
-            must(
-                !text.contains(word),
-                &format!("{address} says `{word}`"),
-            );
+            must(!text.contains(word), &format!("{address} says `{word}`"));
         }
     }
 
@@ -185,7 +182,10 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
     // or held before an upgrade from a solution that has it.
     let assign = "install#assign-work-365-service-role";
     if p.upgrade() && p.service_role {
-        must(at(assign).is_none(), "the role is assigned again on upgrade");
+        must(
+            at(assign).is_none(),
+            "the role is assigned again on upgrade",
+        );
         must(
             before(
                 "upgrade-prerequisites#work-365-service-role",
@@ -203,7 +203,9 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             "the consent runs before the 'Work 365 Service' role is assigned",
         );
         must(
-            !addresses.iter().any(|a| a.ends_with("#work-365-service-role")),
+            !addresses
+                .iter()
+                .any(|a| a.ends_with("#work-365-service-role")),
             "the 'Work 365 Service' role is a requirement before the solution exists",
         );
     }
@@ -331,7 +333,7 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
     );
     // The license-key screen appears only when installing for the first time.
     must(
-        at("install#request-license").is_some() == !p.upgrade(),
+        at("install#request-license").is_some() != p.upgrade(),
         "the license screen does not follow the mode",
     );
     must(
@@ -364,7 +366,10 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             "the Application ID does not follow the region",
         );
         must(
-            before("post-install#review-quickstart", "application-user#add-app-user"),
+            before(
+                "post-install#review-quickstart",
+                "application-user#add-app-user",
+            ),
             "the application user is added before Work 365 is installed",
         );
     }
@@ -377,8 +382,9 @@ fn every_checklist_can_be_followed_from_top_to_bottom() {
     let mut checked = 0;
     for p in every_profile() {
         // Facts that change nothing for a profile are not varied twice.
-        if p.mode == "install" && (p.upgrade_account, p.consent, p.service_role, p.app_user)
-            != ("service-account", "global-admin", true, true)
+        if p.mode == "install"
+            && (p.upgrade_account, p.consent, p.service_role, p.app_user)
+                != ("service-account", "global-admin", true, true)
         {
             continue;
         }
@@ -436,7 +442,10 @@ fn unknown_upgrade_choices_keep_each_path_with_its_condition() {
     let all = steps(&list);
     let find = |a: &str| all.iter().find(|s| s["address"] == a).copied();
     let consent = find("upgrade-prerequisites#consent-as-global-admin").unwrap();
-    assert_eq!(consent["condition"]["expression"], "consent == \"global-admin\"");
+    assert_eq!(
+        consent["condition"]["expression"],
+        "consent == \"global-admin\""
+    );
     // Who installs is not decided: the role says so rather than naming one account.
     let install = find("install#install-from-appsource").unwrap();
     assert_eq!(install["role"]["id"], "installer");
@@ -461,7 +470,9 @@ fn the_application_user_minimum_is_cited_with_its_address() {
         .find(|r| r["id"] == "application-user")
         .unwrap();
     let sources = rb["revision"]["sources"].as_array().unwrap();
-    assert!(sources.iter().any(|s| s["url"]
-        .as_str()
-        .is_some_and(|u| u.ends_with("/150000158725"))));
+    assert!(sources.iter().any(|s| {
+        s["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/150000158725"))
+    }));
 }

@@ -292,14 +292,14 @@ impl Resolver<'_> {
                 );
             }
         }
-        if let Some(id) = &raw.id {
-            if !valid_id(id.get_ref()) {
-                self.diags.push(
-                    Diagnostic::error(format!("`{}` is not a valid id", id.get_ref()))
-                        .at(&span_of(file, id))
-                        .help("use lowercase letters, digits and dashes, like `000` or `install-2019`"),
-                );
-            }
+        if let Some(id) = &raw.id
+            && !valid_id(id.get_ref())
+        {
+            self.diags.push(
+                Diagnostic::error(format!("`{}` is not a valid id", id.get_ref()))
+                    .at(&span_of(file, id))
+                    .help("use lowercase letters, digits and dashes, like `000` or `install-2019`"),
+            );
         }
         Source {
             id: raw.id.as_ref().map(|i| i.get_ref().clone()),
