@@ -482,6 +482,7 @@ fn fact_json(f: &Fact) -> Json {
         "description": f.description,
         "type": kind,
         "values": values,
+        "minimum": f.minimum.as_ref().map(version_json),
     })
 }
 

@@ -616,6 +616,15 @@
     });
     var version = known[data.version_fact];
     version = version && version.version ? version.version : null;
+    // Fact::check_supported: below the version fact's minimum, no runbook is tried.
+    var versionFact = factById[data.version_fact];
+    if (version && versionFact && versionFact.minimum && cmpVersion(version, versionFact.minimum) < 0) {
+      return {
+        errors: [
+          versionFact.name + " " + versionText(version) + " is not supported: the minimum is " + versionFact.minimum.text,
+        ],
+      };
+    }
     var values = data.variables.map(function (variable) {
       var name = variable.name;
       if (name.indexOf("customer.") === 0) {
