@@ -162,6 +162,9 @@ pub fn show_text(
         let _ = writeln!(out, "After: {}", after.join(", "));
     }
     let _ = writeln!(out, "Revision: {}", rev.label());
+    if let Some(e) = rev.estimate {
+        let _ = writeln!(out, "Estimated time: {e}");
+    }
     for s in &rev.sources {
         let dates = [
             s.published.as_deref().map(|d| format!("published {d}")),

@@ -63,6 +63,8 @@ pub struct RevisionInfo {
     pub versions: String,
     pub date: Option<String>,
     pub sources: Vec<Source>,
+    /// The time the whole procedure takes, as its article gives it.
+    pub estimate: Option<Timing>,
 }
 
 #[derive(Debug, Serialize)]
@@ -383,6 +385,9 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
         if sections.is_empty() {
             continue;
         }
+        if let Some(e) = revision.estimate {
+            estimate = estimate + e;
+        }
         runbooks.push(ChecklistRunbook {
             number,
             id: rb.id.clone(),
@@ -521,6 +526,7 @@ fn revision_info(r: &Revision) -> RevisionInfo {
         versions: r.range.to_string(),
         date: r.date.clone(),
         sources: r.sources.clone(),
+        estimate: r.estimate.map(Timing::from),
     }
 }
 

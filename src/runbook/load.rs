@@ -41,6 +41,7 @@ struct RawRevision {
     before: Option<Spanned<String>>,
     supersedes: Option<Spanned<Datetime>>,
     note: Option<String>,
+    estimate: Option<Spanned<String>>,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     #[serde(default, rename = "section")]
@@ -269,6 +270,7 @@ impl Resolver<'_> {
             range,
             supersedes: rev.supersedes.as_ref().and_then(|d| self.date(file, d)),
             note: rev.note.clone(),
+            estimate: rev.estimate.as_ref().and_then(|e| self.duration(file, e)),
             sources,
             sections,
             span,

@@ -81,6 +81,8 @@ pub struct Revision {
     pub range: VersionRange,
     pub supersedes: Option<String>,
     pub note: Option<String>,
+    /// The time the whole procedure takes, where its article says so rather than per step.
+    pub estimate: Option<duration::Span>,
     pub sources: Vec<Source>,
     pub sections: Vec<Section>,
     pub span: Span,

@@ -159,6 +159,7 @@ pub struct RevisionView {
     pub date: Option<String>,
     pub supersedes: Option<String>,
     pub note: Option<String>,
+    pub estimate: Option<String>,
     pub current: bool,
     /// Root-relative address of the page showing it.
     pub url: String,
@@ -278,6 +279,7 @@ fn revision_view(
         date: r.date.clone(),
         supersedes: r.supersedes.clone(),
         note: r.note.clone(),
+        estimate: r.estimate.map(|e| e.to_string()),
         current,
         url,
         sources: r.sources.clone(),
@@ -592,6 +594,7 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> Json {
                         "before": r.range.before.as_ref().map(version_json),
                         "versions": r.range.to_string(),
                         "sources": r.sources,
+                        "estimate": r.estimate.map(timing_json),
                         "sections": sections,
                     })
                 })

@@ -762,13 +762,22 @@
         });
       });
       if (!sections.length) return;
+      if (revision.estimate) {
+        est[0] += revision.estimate.min;
+        est[1] += revision.estimate.max;
+      }
       runbooks.push({
         number: number,
         id: rb.id,
         title: rb.title,
         summary: rb.summary,
         url: rb.url,
-        revision: { versions: revision.versions, date: revision.date, sources: revision.sources },
+        revision: {
+          versions: revision.versions,
+          date: revision.date,
+          sources: revision.sources,
+          estimate: revision.estimate ? revision.estimate.text : null,
+        },
         condition: shown(residual(when, known), factById),
         sections: sections,
       });

@@ -61,6 +61,7 @@ function shapeCli(j) {
       id: rb.id,
       versions: rb.revision.versions,
       date: rb.revision.date,
+      revisionEstimate: rb.revision.estimate ? rb.revision.estimate.text : null,
       condition: cond(rb.condition),
       sections: rb.sections.map((s) => ({
         number: s.number,
@@ -95,6 +96,7 @@ function shapeJs(r) {
       id: rb.id,
       versions: rb.revision.versions,
       date: rb.revision.date,
+      revisionEstimate: rb.revision.estimate,
       condition: cond(rb.condition),
       sections: rb.sections.map((s) => ({
         number: s.number,
