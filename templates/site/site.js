@@ -1,5 +1,6 @@
-/* The help site's page script: the sidebar (from toc.js) and the search box (pagefind).
-   Everything but search works from the file system; search explains how to serve the site. */
+/* The help site's page script: the sidebar (from toc.js), the light or dark theme and the
+   search box (pagefind). Everything but search works from the file system; search explains
+   how to serve the site. */
 (function () {
   "use strict";
   var doc = document.documentElement;
@@ -12,10 +13,11 @@
 
   // ---- Sidebar: one copy for the whole site in toc.js, links relative to the root.
   var nav = document.getElementById("rbk-sidebar");
+  var tocBox = document.getElementById("rbk-toc") || nav;
   if (nav && typeof window.RBK_TOC === "string") {
-    nav.innerHTML = window.RBK_TOC;
+    tocBox.innerHTML = window.RBK_TOC;
+    var links = tocBox.querySelectorAll("a[href]");
     var active = null;
-    var links = nav.querySelectorAll("a[href]");
     for (var i = 0; i < links.length; i++) {
       var a = links[i];
       var href = a.getAttribute("href");
@@ -33,12 +35,58 @@
       if (r.bottom > box.bottom || r.top < box.top) nav.scrollTop += r.top - box.top - box.height / 3;
     }
   }
+  // ---- The menu button opens the sidebar over the page on narrow screens, and the search
+  // button the search box on phones: one at a time.
   var menu = document.getElementById("rbk-menu");
+  var searchToggle = document.getElementById("rbk-search-toggle");
+  function fold(button, cls, open) {
+    if (!button) return;
+    doc.classList.toggle(cls, open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  function sidebar(open) {
+    fold(menu, "rbk-sidebar-open", open);
+    if (open) fold(searchToggle, "rbk-search-open", false);
+  }
   if (menu) {
     menu.addEventListener("click", function () {
-      var open = doc.classList.toggle("rbk-sidebar-open");
-      menu.setAttribute("aria-expanded", open ? "true" : "false");
+      sidebar(!doc.classList.contains("rbk-sidebar-open"));
     });
+    document.addEventListener("click", function (e) {
+      if (doc.classList.contains("rbk-sidebar-open") && !nav.contains(e.target) && !menu.contains(e.target)) sidebar(false);
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && doc.classList.contains("rbk-sidebar-open")) {
+        sidebar(false);
+        menu.focus();
+      }
+    });
+  }
+
+  // ---- Light or dark: the system's setting until the reader chooses, then their choice.
+  var themeButton = document.getElementById("rbk-theme");
+  var systemDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  function isDark() {
+    var chosen = doc.getAttribute("data-theme");
+    return chosen ? chosen === "dark" : !!(systemDark && systemDark.matches);
+  }
+  function showTheme() {
+    themeButton.setAttribute("aria-pressed", isDark() ? "true" : "false");
+  }
+  if (themeButton) {
+    themeButton.hidden = false;
+    showTheme();
+    themeButton.addEventListener("click", function () {
+      var theme = isDark() ? "light" : "dark";
+      doc.setAttribute("data-theme", theme);
+      try {
+        localStorage.setItem("rbk-theme", theme);
+      } catch (e) {
+        /* not kept: private windows and the like */
+      }
+      showTheme();
+    });
+    if (systemDark && systemDark.addEventListener) systemDark.addEventListener("change", showTheme);
   }
 
   // ---- Search.
@@ -60,6 +108,13 @@
 
   function open() {
     panel.hidden = false;
+    // Keep the panel inside the window, whatever the header left of the search box.
+    panel.style.left = "";
+    var r = panel.getBoundingClientRect();
+    var over = r.right - (doc.clientWidth - 8);
+    if (over > 0 && getComputedStyle(panel).position === "absolute") {
+      panel.style.left = -Math.min(over, Math.max(0, r.left - 8)) + "px";
+    }
   }
 
   function close() {
@@ -238,10 +293,23 @@
     var first = list.querySelector("a");
     if (first) location.href = first.href;
   });
+  if (searchToggle) {
+    searchToggle.addEventListener("click", function () {
+      var show = !doc.classList.contains("rbk-search-open");
+      fold(searchToggle, "rbk-search-open", show);
+      if (show) {
+        sidebar(false);
+        input.focus();
+      } else {
+        close();
+      }
+    });
+  }
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") close();
     if (e.key === "/" && document.activeElement !== input && !/INPUT|SELECT|TEXTAREA/.test(document.activeElement.nodeName)) {
       e.preventDefault();
+      if (searchToggle) fold(searchToggle, "rbk-search-open", true);
       input.focus();
     }
   });

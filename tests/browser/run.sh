@@ -14,7 +14,7 @@ as_root() {
 
 if [[ ! -x /usr/bin/chromium ]]; then
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
