@@ -44,8 +44,15 @@ pub struct HtmlConfig {
     pub site_url: Option<String>,
     pub git_repository_url: Option<String>,
     pub edit_url_template: Option<String>,
-    /// Old address → new address, with the place each is written.
-    pub redirect: Vec<(String, String, Option<Span>)>,
+    /// `[output.html.redirect]`, in the order written.
+    pub redirect: Vec<Redirect>,
+    /// What a broken internal link in a chapter is (`broken-links`, runbook's own key).
+    pub broken_links: LinkPolicy,
+    /// `theme`, mdBook's theme folder, with its place: not used here, but checked.
+    pub theme: Option<(String, Option<Span>)>,
+    /// The keys of `[output.html.search.chapter]` (chapter files or folders in `src`), with
+    /// their places.
+    pub search_chapters: Vec<(String, Option<Span>)>,
     pub smart_punctuation: bool,
     pub no_section_label: bool,
     pub print: bool,
@@ -54,6 +61,28 @@ pub struct HtmlConfig {
     /// Pages and records per search index (`[output.html.search] shard-size`, runbook's own).
     pub search_shard_size: usize,
     pub input_404: String,
+}
+
+/// One `[output.html.redirect]` entry: `"from" = "to"`.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    /// The old address, as written (`/old.html`, `./old.html`, `/page.html#part`).
+    pub from: String,
+    /// Where it leads, as written: relative to the old address, or a URL.
+    pub to: String,
+    pub from_span: Option<Span>,
+    pub to_span: Option<Span>,
+}
+
+/// What a broken internal link in a chapter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkPolicy {
+    /// The build fails (the default).
+    #[default]
+    Error,
+    /// The build reports it and goes on: for adopting a book whose links are not all right.
+    Warn,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +114,9 @@ impl Default for BookConfig {
                 git_repository_url: None,
                 edit_url_template: None,
                 redirect: Vec::new(),
+                broken_links: LinkPolicy::Error,
+                theme: None,
+                search_chapters: Vec::new(),
                 smart_punctuation: true,
                 no_section_label: false,
                 print: true,
@@ -150,6 +182,8 @@ struct RawHtml {
     git_repository_url: Option<String>,
     edit_url_template: Option<String>,
     redirect: Option<IndexMap<String, Spanned<String>>>,
+    broken_links: Option<LinkPolicy>,
+    theme: Option<Spanned<String>>,
     smart_punctuation: Option<bool>,
     curly_quotes: Option<bool>,
     no_section_label: Option<bool>,
@@ -226,6 +260,8 @@ const HTML_KEYS: &[(&str, Schema)] = &[
     ("git-repository-url", Schema::Leaf),
     ("edit-url-template", Schema::Leaf),
     ("redirect", Schema::Any),
+    // runbook's own: `"warn"` makes broken links in chapters warnings.
+    ("broken-links", Schema::Leaf),
     ("smart-punctuation", Schema::Leaf),
     ("curly-quotes", Schema::Leaf),
     ("no-section-label", Schema::Leaf),
@@ -250,6 +286,8 @@ const HTML_KEYS: &[(&str, Schema)] = &[
     ("admonitions", Schema::Leaf),
     ("fold", Schema::Any),
     ("playground", Schema::Any),
+    // mdBook's old name for `playground`, still read by mdBook.
+    ("playpen", Schema::Any),
     ("code", Schema::Any),
 ];
 
@@ -277,9 +315,28 @@ impl BookConfig {
         let file = project::read(root, &path)?;
         let raw: Raw = toml_file::parse(&file)?;
         // (A syntax error was reported by the typed parse.)
-        if let Ok(table) = DeTable::parse(&file.text) {
+        let parsed = DeTable::parse(&file.text).ok();
+        if let Some(table) = &parsed {
             unknown_keys(&file, table.get_ref(), warnings);
         }
+        // The places of the keys of a table whose keys are data (redirects, chapters).
+        let key_places = |path: &[&str]| -> Vec<(String, Span)> {
+            let Some(table) = &parsed else {
+                return Vec::new();
+            };
+            let mut current = table.get_ref();
+            for part in path {
+                let found = current.iter().find(|(k, _)| k.get_ref().as_ref() == *part);
+                match found.map(|(_, v)| v.get_ref()) {
+                    Some(DeValue::Table(t)) => current = t,
+                    _ => return Vec::new(),
+                }
+            }
+            current
+                .iter()
+                .map(|(k, _)| (k.get_ref().to_string(), Span::new(&file, k.span())))
+                .collect()
+        };
         let b = raw.book;
         config.title = b.title.filter(|t| !t.trim().is_empty());
         config.authors = b.authors.unwrap_or_default();
@@ -307,14 +364,29 @@ impl BookConfig {
             html.site_url = h.site_url.filter(|s| !s.is_empty());
             html.git_repository_url = h.git_repository_url.filter(|s| !s.is_empty());
             html.edit_url_template = h.edit_url_template.filter(|s| !s.is_empty());
+            let from_places = key_places(&["output", "html", "redirect"]);
             html.redirect = h
                 .redirect
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(from, to)| {
-                    let span = toml_file::span_of(&file, &to);
-                    (from, to.into_inner(), Some(span))
+                .map(|(from, to)| Redirect {
+                    from_span: from_places
+                        .iter()
+                        .find(|(k, _)| *k == from)
+                        .map(|(_, s)| s.clone()),
+                    to_span: Some(toml_file::span_of(&file, &to)),
+                    from,
+                    to: to.into_inner(),
                 })
+                .collect();
+            html.broken_links = h.broken_links.unwrap_or_default();
+            html.theme = h.theme.map(|t| {
+                let span = toml_file::span_of(&file, &t);
+                (t.into_inner(), Some(span))
+            });
+            html.search_chapters = key_places(&["output", "html", "search", "chapter"])
+                .into_iter()
+                .map(|(k, s)| (k, Some(s)))
                 .collect();
             if let Some(v) = h.smart_punctuation.or(h.curly_quotes) {
                 html.smart_punctuation = v;
@@ -340,6 +412,17 @@ impl BookConfig {
             config.runbooks.title = t;
         }
         config.runbooks.checklist = r.checklist.unwrap_or(true);
+        if let Some((theme, span)) = &config.html.theme
+            && !root.join(theme).is_dir()
+        {
+            // mdBook refuses to build then; here the theme is not used, so it only warns.
+            let mut d = Diagnostic::warning(format!("theme folder `{theme}` does not exist"))
+                .help("mdBook refuses a book whose theme folder is missing; runbook build uses templates/site/ instead of mdBook themes");
+            if let Some(span) = span {
+                d = d.at(span);
+            }
+            warnings.push(d);
+        }
         config.file = Some(file);
         Ok(config)
     }
@@ -514,7 +597,11 @@ command = "mdbook-mermaid"
         assert_eq!(c.build_dir, PathBuf::from("out"));
         assert_eq!(c.html.additional_css, vec!["x.css".to_string()]);
         assert_eq!(c.html.search_limit, 5);
-        assert_eq!(c.html.redirect[0].0, "/old.html");
+        assert_eq!(c.html.redirect[0].from, "/old.html");
+        assert_eq!(c.html.redirect[0].to, "new.html");
+        let from = c.html.redirect[0].from_span.as_ref().unwrap();
+        assert_eq!(from.location(), format!("{BOOK_FILE}:15:1"));
+        assert_eq!(c.html.broken_links, LinkPolicy::Error);
         let messages: Vec<String> = w.items.iter().map(|d| d.message.clone()).collect();
         assert_eq!(
             messages,

@@ -44,8 +44,12 @@ impl SiteIndex {
             let joined = if let Some(abs) = decoded.strip_prefix('/') {
                 abs.to_string()
             } else {
-                join(dir_of(page), &decoded)
-                    .ok_or_else(|| format!("`{href}` points above the site's root folder"))?
+                match resolve(dir_of(page), &decoded) {
+                    Resolved::Inside(p) => p,
+                    // Above the site's root: a neighbour of the site where it is published
+                    // (`../std/...` from a book at `/nomicon/`), not checked.
+                    Resolved::Above(_) => return Ok(()),
+                }
             };
             if joined.is_empty() || joined.ends_with('/') {
                 format!("{joined}index.html")
@@ -96,16 +100,29 @@ pub fn dir_of(page: &str) -> &str {
     page.rfind('/').map_or("", |i| &page[..=i])
 }
 
-/// Joins a relative path to a folder (`a/b/`), resolving `.` and `..`; `None` when it climbs
-/// above the root.
-pub fn join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+/// Where a relative path leads from a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Inside the site: root-relative, `.` and `..` resolved (`a/b.html`, `a/`, or `""` for
+    /// the root itself).
+    Inside(String),
+    /// Above the site's root, as a root-relative path that starts with `../`.
+    Above(String),
+}
+
+/// Resolves a relative path (`../b.md`, `./c/`) from a folder (`a/`, or `""` for the root),
+/// resolving `.` and `..` in both; a trailing `/` is kept.
+pub fn resolve(dir: &str, rel: &str) -> Resolved {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut above = 0usize;
     let trailing = rel.ends_with('/') || rel.ends_with("/.") || rel.ends_with("/..");
-    for part in rel.split('/') {
+    for part in dir.split('/').chain(rel.split('/')) {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                if parts.pop().is_none() {
+                    above += 1;
+                }
             }
             p => parts.push(p),
         }
@@ -114,7 +131,20 @@ pub fn join(dir: &str, rel: &str) -> Option<String> {
     if trailing && !out.is_empty() {
         out.push('/');
     }
-    Some(out)
+    if above == 0 {
+        Resolved::Inside(out)
+    } else {
+        Resolved::Above(format!("{}{out}", "../".repeat(above)))
+    }
+}
+
+/// Joins a relative path to a folder (`a/b/`), resolving `.` and `..`; `None` when it climbs
+/// above the root.
+pub fn join(dir: &str, rel: &str) -> Option<String> {
+    match resolve(dir, rel) {
+        Resolved::Inside(p) => Some(p),
+        Resolved::Above(_) => None,
+    }
 }
 
 /// The relative address from one page to a root-relative target.
@@ -205,13 +235,17 @@ pub fn rebase(
                     None => (v.as_str(), None),
                 };
                 let target = if path.is_empty() {
-                    Some(page.to_string())
+                    Resolved::Inside(page.to_string())
                 } else {
-                    join(dir, path)
+                    resolve(dir, path)
                 };
                 match target {
-                    None => None,
-                    Some(target) => match (section, in_page.get(&target)) {
+                    // Out of the site: the same place, seen from the root.
+                    Resolved::Above(up) => Some(match fragment {
+                        Some(f) => format!("{up}#{f}"),
+                        None => up,
+                    }),
+                    Resolved::Inside(target) => match (section, in_page.get(&target)) {
                         (Some(_), Some(n)) if name == "href" => Some(match fragment {
                             Some(f) if !f.is_empty() => format!("#c{n}-{f}"),
                             _ => format!("#c{n}"),
@@ -267,11 +301,36 @@ mod tests {
                 .unwrap_err()
                 .contains("does not have")
         );
+        // Above the site's root: out of the site, not checked.
         assert!(
-            s.check("index.html", "../x.html")
-                .unwrap_err()
-                .contains("above")
+            s.check("index.html", "../std/mem/fn.transmute.html")
+                .is_ok()
         );
+        assert!(s.check("a/b.html", "../../x.html#y").is_ok());
+        assert!(
+            s.check("a/b.html", "../nope.html")
+                .unwrap_err()
+                .contains("`nope.html`, which the site does not have")
+        );
+    }
+
+    #[test]
+    fn resolves_dots_in_the_folder_and_the_path() {
+        assert_eq!(
+            resolve("./", "./vec/a.html"),
+            Resolved::Inside("vec/a.html".into())
+        );
+        assert_eq!(resolve("a/./b/", "../c/"), Resolved::Inside("a/c/".into()));
+        assert_eq!(resolve("", "."), Resolved::Inside(String::new()));
+        assert_eq!(
+            resolve("", "../std/x.html"),
+            Resolved::Above("../std/x.html".into())
+        );
+        assert_eq!(
+            resolve("a/", "../../../x/../y"),
+            Resolved::Above("../../y".into())
+        );
+        assert_eq!(join("a/", "../../x"), None);
     }
 
     #[test]
@@ -298,6 +357,15 @@ mod tests {
         assert_eq!(
             rebase(html, "a/b.html", Some(1), &map),
             "<h2 id=\"c1-x\"><a href=\"#c1-x\">x</a></h2><a href=\"#c2-y\">c</a><img src=\"a/p.png\"><a href=\"https://e.org\">e</a>"
+        );
+    }
+
+    #[test]
+    fn a_link_above_the_root_keeps_its_place_when_rebased() {
+        let html = "<a href=\"../../std/x.html#f\">s</a><a href=\"../../up.md\">u</a>";
+        assert_eq!(
+            rebase(html, "a/b.html", None, &HashMap::new()),
+            "<a href=\"../std/x.html#f\">s</a><a href=\"../up.md\">u</a>"
         );
     }
 }

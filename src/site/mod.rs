@@ -13,6 +13,7 @@ pub mod links;
 pub mod markdown;
 pub mod output;
 pub mod preprocess;
+pub mod redirects;
 pub mod runbooks;
 pub mod search;
 pub mod serve;
@@ -29,10 +30,10 @@ use minijinja::{Value, context};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile, Span};
 use crate::project::{self, Project};
 
-use config::BookConfig;
+use config::{BookConfig, LinkPolicy};
 use links::SiteIndex;
 use markdown::{FoundLink, MdOptions};
 use preprocess::Expanded;
@@ -413,6 +414,10 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         .enumerate()
         .map(|(i, c)| (c.rel.clone(), i))
         .collect();
+    // Redirects' old addresses, resolved now: a chapter maps its own redirected parts.
+    let mut redirect_errors = Diagnostics::default();
+    let redirect_entries = redirects::entries(&config.html.redirect, &mut redirect_errors);
+    search_chapter_keys(&config, &sources, &mut warnings);
 
     let mut progress = Progress::new(
         opts.progress,
@@ -611,6 +616,7 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
                         number => src.number.as_ref().map(|n| section_label(n)),
                         search_filters => ser(&chapter_filters),
                         source => src.rel.as_str(),
+                        fragment_map => ser(&redirects::fragment_map(&redirect_entries, &src.address)),
                     }
                 };
                 let html = templates.render("chapter.html.j2", ctx)?;
@@ -832,22 +838,26 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         writer.bytes += bytes;
     }
 
-    // ---- Redirects (`[output.html.redirect]`).
-    let mut redirect_checks = Vec::new();
-    for (from, to, span) in &config.html.redirect {
-        let address = from.trim_start_matches('/').to_string();
-        let address = if address.is_empty() || address.ends_with('/') {
-            format!("{address}index.html")
-        } else {
-            address
-        };
+    // ---- Redirects (`[output.html.redirect]`), as mdBook writes them.
+    errors.extend(redirect_errors);
+    let chapter_addresses: HashSet<&str> = sources.iter().map(|s| s.address.as_str()).collect();
+    let redirect_plan = redirects::plan(
+        &redirect_entries,
+        |a| chapter_addresses.contains(a),
+        |a| writer.index.files.contains(a),
+        &mut errors,
+        &mut warnings,
+    );
+    for page in &redirect_plan.pages {
         let ctx = context! {
-            ..page_ctx(&address, "Redirecting"),
-            ..context! { target => to.as_str() }
+            ..page_ctx(&page.address, "Redirecting"),
+            ..context! {
+                target => page.to.as_str(),
+                fragment_map => ser(&page.fragments),
+            }
         };
         let html = templates.render("redirect.html.j2", ctx)?;
-        writer.file(&address, html.as_bytes())?;
-        redirect_checks.push((address, to.clone(), span.clone()));
+        writer.file(&page.address, html.as_bytes())?;
     }
 
     // ---- Files beside the chapters (images and the like), and additional CSS and JS.
@@ -876,18 +886,27 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
     progress.stage("links");
     let index = &writer.index;
     let mut reported: HashSet<(String, String)> = HashSet::new();
+    // A chapter's broken links are errors, or warnings with `broken-links = "warn"`.
+    let policy = config.html.broken_links;
+    let mut chapter_link = |d: Diagnostic| match policy {
+        LinkPolicy::Error => errors.push(d),
+        LinkPolicy::Warn => warnings.push(Diagnostic {
+            severity: Severity::Warning,
+            ..d
+        }),
+    };
     for c in &chapters {
         let src = &sources[c.source];
         for (link, span) in &c.links {
             if let Err(why) = index.check(&src.address, &link.href) {
                 reported.insert((src.address.clone(), link.href.clone()));
-                errors.push(link_error(&why, &link.written, span.as_ref(), &src.path));
+                chapter_link(link_error(&why, &link.written, span.as_ref(), &src.path));
             }
         }
     }
     for (link, span) in &nf_links {
         if let Err(why) = index.check(NOT_FOUND_PAGE, &link.href) {
-            errors.push(link_error(&why, &link.written, span.as_ref(), &nf_path));
+            chapter_link(link_error(&why, &link.written, span.as_ref(), &nf_path));
         }
     }
     if let Some(p) = &project {
@@ -912,14 +931,13 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
             }
         }
     }
-    for (address, to, span) in &redirect_checks {
-        if let Err(why) = index.check(address, to) {
+    for c in &redirect_plan.checks {
+        if let Err(why) = index.check(&c.address, &c.to) {
             let mut d =
                 Diagnostic::error(format!("redirect to a page the site does not have: {why}"));
-            d = match span {
-                Some(s) => d.at(s),
-                None => d,
-            };
+            if let Some(s) = &c.span {
+                d = d.at(s);
+            }
             errors.push(d);
         }
     }
@@ -1047,10 +1065,36 @@ fn link_error(why: &str, written: &str, span: Option<&Span>, path: &Path) -> Dia
         Some(s) => d.at(s).label("this link"),
         None => d.path(path),
     };
-    if written.ends_with(".md") || written.contains(".md#") {
+    let missing_page = why.ends_with("which the site does not have");
+    if missing_page && (written.ends_with(".md") || written.contains(".md#")) {
         d.help("a link to a Markdown file must name a chapter listed in SUMMARY.md")
     } else {
         d
+    }
+}
+
+/// Warns of `[output.html.search.chapter]` keys that name no chapter file or folder, which
+/// mdBook refuses.
+fn search_chapter_keys(config: &BookConfig, sources: &[ChapterSource], warnings: &mut Diagnostics) {
+    for (key, span) in &config.html.search_chapters {
+        let wanted = preprocess::normalize(Path::new(key));
+        if sources
+            .iter()
+            .any(|s| Path::new(&s.rel).starts_with(&wanted))
+        {
+            continue;
+        }
+        let mut d = Diagnostic::warning(format!(
+            "search settings for `{key}`, which is no chapter file or folder of the book"
+        ))
+        .help(format!(
+            "a key of [output.html.search.chapter] is a chapter's file or folder in {}; mdBook refuses the book with this one",
+            config.src.display()
+        ));
+        if let Some(span) = span {
+            d = d.at(span);
+        }
+        warnings.push(d);
     }
 }
 
@@ -1173,8 +1217,11 @@ fn rewrite_link(
         return None;
     }
     let decoded = links::percent_decode(path);
-    let resolved = links::join(chapter_dir, &decoded)?;
-    if let Some(&i) = by_rel.get(&resolved) {
+    // A link above the book's root (a neighbour of the site where it is published) is not
+    // a chapter: written as mdBook writes it, `.md` made `.html`.
+    if let links::Resolved::Inside(resolved) = links::resolve(chapter_dir, &decoded)
+        && let Some(&i) = by_rel.get(&resolved)
+    {
         let target = &sources[i].address;
         let rel = links::relative(page, target);
         return Some(format!("{}{rest}", rel.replace(' ', "%20")));

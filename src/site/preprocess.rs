@@ -329,8 +329,11 @@ pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
+            // A `..` goes back over a folder name, never over another `..`.
             Component::ParentDir => {
-                if !out.pop() {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
                     out.push("..");
                 }
             }
@@ -411,5 +414,19 @@ mod tests {
             "{{#playground ex.rs editable}}",
         );
         assert_eq!(e.text, "```rust,editable\nfn main() {}\n```\n");
+    }
+
+    #[test]
+    fn normalize_keeps_every_step_above_the_start() {
+        assert_eq!(normalize(Path::new("a/b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(
+            normalize(Path::new("../../x.md")),
+            PathBuf::from("../../x.md")
+        );
+        assert_eq!(
+            normalize(Path::new("a/../../x.md")),
+            PathBuf::from("../x.md")
+        );
     }
 }
