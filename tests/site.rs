@@ -76,40 +76,80 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// `[Title](path.md)` targets of a SUMMARY.md, in order, drafts left out.
+/// The chapter files a SUMMARY.md lists, in order, drafts left out, read the way mdBook
+/// reads them (and not with the code under test): the first link of each list item and of
+/// each prefix or suffix line, HTML comments skipped.
 fn summary_targets(summary: &str) -> Vec<String> {
     let mut out = Vec::new();
+    let mut in_comment = false;
     for line in summary.lines() {
+        let mut text = String::new();
         let mut rest = line;
-        while let Some(i) = rest.find("](") {
-            let after = &rest[i + 2..];
-            let Some(end) = after.find(')') else { break };
-            let target = &after[..end];
-            if !target.is_empty() {
-                out.push(target.replace("%20", " "));
+        loop {
+            if in_comment {
+                match rest.find("-->") {
+                    Some(i) => {
+                        rest = &rest[i + 3..];
+                        in_comment = false;
+                    }
+                    None => break,
+                }
+            } else {
+                match rest.find("<!--") {
+                    Some(i) => {
+                        text.push_str(&rest[..i]);
+                        rest = &rest[i + 4..];
+                        in_comment = true;
+                    }
+                    None => {
+                        text.push_str(rest);
+                        break;
+                    }
+                }
             }
-            rest = &after[end..];
+        }
+        let item = text.trim_start();
+        let item = item
+            .strip_prefix("- ")
+            .or_else(|| item.strip_prefix("* "))
+            .unwrap_or(item)
+            .trim_start();
+        if !item.starts_with('[') {
+            continue;
+        }
+        let Some(open) = item.find("](") else {
+            continue;
+        };
+        let after = &item[open + 2..];
+        let target = match after.strip_prefix('<') {
+            Some(angled) => angled.split('>').next().unwrap_or(""),
+            None => after.split(')').next().unwrap_or(""),
+        };
+        if !target.trim().is_empty() {
+            out.push(target.trim().replace("%20", " "));
         }
     }
     out
 }
 
+/// Where mdBook writes a chapter's page: the file's path with `.html` for its extension,
+/// `README` (in any case) as `index`.
 fn mdbook_address(target: &str) -> String {
-    let target = target.trim_start_matches("./");
-    let (dir, file) = target
-        .rsplit_once('/')
-        .map_or(("", target), |(d, f)| (d, f));
-    let stem = file.trim_end_matches(".md");
-    let name = if stem.eq_ignore_ascii_case("readme") {
-        "index".to_string()
-    } else {
-        stem.to_string()
-    };
-    if dir.is_empty() {
-        format!("{name}.html")
-    } else {
-        format!("{dir}/{name}.html")
+    let mut target = target;
+    while let Some(rest) = target.strip_prefix("./") {
+        target = rest;
     }
+    let (dir, file) = match target.rsplit_once('/') {
+        Some((d, f)) => (format!("{d}/"), f),
+        None => (String::new(), target),
+    };
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    let stem = if stem.eq_ignore_ascii_case("readme") {
+        "index"
+    } else {
+        stem
+    };
+    format!("{dir}{stem}.html")
 }
 
 #[test]
@@ -179,31 +219,170 @@ fn the_help_site_builds_with_every_page() {
     );
 }
 
-#[test]
-fn a_real_mdbook_book_builds_every_chapter_at_its_mdbook_address() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/mdbook-guide");
-    if !shared.join("src/SUMMARY.md").is_file() {
-        eprintln!("skipped: {} is not here", shared.display());
-        return;
+// ---- Real mdBook books, read from ../shared/corpora (kept out of the repository).
+
+/// A book of the corpus, or `None` (with a notice) when the corpus is not here; under
+/// `CI=true` a missing corpus fails the test.
+fn corpus(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(name);
+    if dir.join("src/SUMMARY.md").is_file() {
+        return Some(dir);
     }
-    // A copy: the build keeps its lock in the book's `.runbook/`, which is not ours to add.
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing: the corpus tests need ../shared/corpora (CI=true)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipped: {} is not here (with CI=true this fails)",
+        dir.display()
+    );
+    None
+}
+
+/// Each `warning:` or `error:` line of a build's output, with the place on the line after it.
+fn diagnostics(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("warning:") || line.starts_with("error:") {
+            let place = lines
+                .get(i + 1)
+                .and_then(|l| l.trim_start().strip_prefix("--> "))
+                .unwrap_or("");
+            out.push(format!("{line} @ {place}"));
+        }
+    }
+    out
+}
+
+/// Every relative `href` and `src` of every HTML page of a site (but the 404 page, whose
+/// links start from the site's address), resolved as a browser would: the file must be
+/// there, and a `#fragment` on an HTML page must be an id or name on it. Links above the
+/// site's root leave it and are not followed. Returns how many links were followed.
+fn follow_every_link(site: &Path) -> usize {
+    use std::collections::HashMap;
+    let pages: HashMap<String, String> = files(site)
+        .into_iter()
+        .filter(|(rel, _)| rel.ends_with(".html"))
+        .map(|(rel, bytes)| (rel, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect();
+    // Code shows HTML as text, quotes and all: its "attributes" are not links.
+    let outside_code = |html: &str| -> String {
+        let mut out = String::with_capacity(html.len());
+        let mut rest = html;
+        while let Some(i) = rest.find("<code") {
+            out.push_str(&rest[..i]);
+            rest = rest[i..]
+                .split_once("</code>")
+                .map_or("", |(_, after)| after);
+        }
+        out.push_str(rest);
+        out
+    };
+    let values = |html: &str, attr: &str| -> Vec<String> {
+        let needle = format!(" {attr}=\"");
+        let mut out = Vec::new();
+        let html = outside_code(html);
+        let mut rest = html.as_str();
+        while let Some(i) = rest.find(&needle) {
+            let after = &rest[i + needle.len()..];
+            let end = after.find('"').unwrap_or(after.len());
+            out.push(after[..end].replace("&amp;", "&"));
+            rest = &after[end..];
+        }
+        out
+    };
+    let has_anchor = |html: &str, id: &str| {
+        html.contains(&format!(" id=\"{id}\"")) || html.contains(&format!(" name=\"{id}\""))
+    };
+    let mut followed = 0;
+    let mut broken = Vec::new();
+    for (page, html) in &pages {
+        if page == "404.html" {
+            continue;
+        }
+        for link in values(html, "href").into_iter().chain(values(html, "src")) {
+            let scheme = link
+                .split_once(':')
+                .is_some_and(|(s, _)| !s.is_empty() && !s.contains(['/', '#', '?']));
+            if link.is_empty() || scheme || link.starts_with("//") {
+                continue;
+            }
+            let (path, fragment) = match link.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (link.as_str(), None),
+            };
+            let path = path.split('?').next().unwrap_or("");
+            let mut parts: Vec<String> = page.split('/').map(String::from).collect();
+            parts.pop();
+            let mut above = false;
+            if !path.is_empty() {
+                for part in path.split('/') {
+                    match part {
+                        "" | "." => {}
+                        ".." => above |= parts.pop().is_none(),
+                        p => parts.push(p.replace("%20", " ")),
+                    }
+                }
+            }
+            if above {
+                continue;
+            }
+            let mut target = if path.is_empty() {
+                page.clone()
+            } else {
+                parts.join("/")
+            };
+            if path.ends_with('/') || target.is_empty() || site.join(&target).is_dir() {
+                target = format!("{}/index.html", target.trim_end_matches('/'))
+                    .trim_start_matches('/')
+                    .to_string();
+            }
+            followed += 1;
+            if !site.join(&target).is_file() {
+                broken.push(format!("{page}: {link} → {target} is not there"));
+                continue;
+            }
+            if let (Some(f), Some(html)) = (fragment.filter(|f| !f.is_empty()), pages.get(&target))
+                && !has_anchor(html, &f.replace("%20", " "))
+            {
+                broken.push(format!("{page}: {link} → {target} has no #{f}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    followed
+}
+
+/// Builds a book of the corpus from a copy (the build keeps its lock in the book's folder,
+/// and ../shared is never written), and checks what mdBook would give: a page for every
+/// chapter of SUMMARY.md at mdBook's address, `index.html` made from the first chapter,
+/// every internal link resolving, and exactly the warnings expected.
+fn a_corpus_book_builds_as_mdbook_builds_it(name: &str, expected: &[&str]) {
+    let Some(shared) = corpus(name) else {
+        return;
+    };
     let copy = tempfile::tempdir().unwrap();
-    let guide = copy.path().join("mdbook-guide");
-    copy_dir(&shared, &guide);
-    let (_tmp, site, stderr) = build(&guide);
-    // Its includes of left-out code files are warnings, as in mdBook.
-    assert!(stderr.contains("warning: cannot include"), "{stderr}");
-    assert!(!stderr.contains("error"), "{stderr}");
-    let summary = read(guide.join("src/SUMMARY.md"));
+    let book = copy.path().join(name);
+    copy_dir(&shared, &book);
+    let (_tmp, site, stderr) = build(&book);
+    assert_eq!(diagnostics(&stderr), expected, "{stderr}");
+
+    let summary = read(book.join("src/SUMMARY.md"));
     let targets = summary_targets(&summary);
     assert!(targets.len() > 25, "{targets:?}");
+    let report = format!("built {} chapters and 0 runbooks", targets.len());
+    assert!(stderr.contains(&report), "{stderr}");
     let toc = read(site.join("toc.js"));
     let mut last = 0;
     for target in &targets {
         let address = mdbook_address(target);
-        let page = site.join(&address);
         assert!(
-            page.is_file() || address == "index.html",
+            site.join(&address).is_file(),
             "{target} → {address} missing"
         );
         // In SUMMARY order in the sidebar.
@@ -214,6 +393,58 @@ fn a_real_mdbook_book_builds_every_chapter_at_its_mdbook_address() {
         assert!(at >= last, "{address} out of order");
         last = at;
     }
+    // As mdBook does, index.html is the first chapter (its own page when it is README.md or
+    // index.md at the top).
+    let title = |page: &str| {
+        let html = read(site.join(page));
+        let start = html.find("<title>").expect("a title") + 7;
+        let end = html[start..].find("</title>").expect("a title") + start;
+        html[start..end].to_string()
+    };
+    assert_eq!(title("index.html"), title(&mdbook_address(&targets[0])));
+    let followed = follow_every_link(&site);
+    assert!(
+        followed > 10 * targets.len(),
+        "only {followed} links followed"
+    );
+}
+
+#[test]
+fn the_mdbook_user_guide_builds_as_mdbook_builds_it() {
+    a_corpus_book_builds_as_mdbook_builds_it(
+        "mdbook-guide",
+        // Its code files are left out of the corpus: includes of them warn, as in mdBook.
+        &[
+            "warning: cannot include `../../../examples/nop-preprocessor.rs`: no such file; the directive is left out @ src/for_developers/preprocessors.md:42:1",
+            "warning: cannot include `../../../examples/remove-emphasis/mdbook-remove-emphasis/src/main.rs`: no such file; the directive is left out @ src/for_developers/preprocessors.md:69:1",
+            "warning: cannot include `example.rs`: no such file; the directive is left out @ src/format/mdbook.md:295:1",
+        ],
+    );
+}
+
+#[test]
+fn the_embedded_rust_book_builds_as_mdbook_builds_it() {
+    a_corpus_book_builds_as_mdbook_builds_it("embedded-book", &[]);
+}
+
+#[test]
+fn rust_by_example_builds_as_mdbook_builds_it() {
+    a_corpus_book_builds_as_mdbook_builds_it(
+        "rust-by-example",
+        &["warning: preprocessor `gettext` is not run by runbook build @ book.toml:30:15"],
+    );
+}
+
+#[test]
+fn the_mdbook_user_guides_own_pages() {
+    let Some(shared) = corpus("mdbook-guide") else {
+        return;
+    };
+    let copy = tempfile::tempdir().unwrap();
+    let guide = copy.path().join("mdbook-guide");
+    copy_dir(&shared, &guide);
+    let (_tmp, site, _) = build(&guide);
+    let toc = read(site.join("toc.js"));
     // README.md is the start page, and the draft chapter has no page.
     assert!(read(site.join("index.html")).contains("Introduction"));
     assert!(toc.contains("Draft chapter") && toc.contains("rbk-toc-draft"));
@@ -323,6 +554,145 @@ fn mdbook_summary_format_includes_and_addresses() {
         print.contains(r##"href="#c2-a-second-heading-1""##),
         "in-page links"
     );
+}
+
+// ---- What mdBook builds: links out of the site's root, redirects, settings it refuses.
+
+/// A copy of a fixture book in a temp dir, with `extra` appended to its book.toml.
+fn fixture_copy(name: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join(name);
+    copy_dir(&fixture(name), &book);
+    let toml = read(book.join("book.toml")) + extra;
+    fs::write(book.join("book.toml"), toml).unwrap();
+    (tmp, book)
+}
+
+/// A build's diagnostics, without the last line (which names the temp folder built into).
+fn without_summary(stderr: &str) -> &str {
+    match stderr.rfind("built ") {
+        Some(i) => &stderr[..i],
+        None => stderr,
+    }
+}
+
+#[test]
+fn a_book_published_beside_others_links_out_of_its_root_and_redirects_as_mdbook_does() {
+    let (_tmp, site, stderr) = build(&fixture("published"));
+    assert_eq!(without_summary(&stderr), "", "no warnings: {stderr}");
+    // Links above the root lead to the neighbours, written as mdBook writes them (`.md` as
+    // `.html`), from every page they are on.
+    let intro = read(site.join("intro.html"));
+    assert!(
+        intro.contains(r#"href="../std/mem/fn.transmute.html""#),
+        "{intro}"
+    );
+    assert!(intro.contains(r#"href="../reference/types.html#pointers""#));
+    let vec = read(site.join("vec/vec.html"));
+    assert!(
+        vec.contains(r#"href="../../std/boxed/struct.Box.html""#),
+        "{vec}"
+    );
+    // The first chapter is also index.html, and every chapter is on the print page: at the
+    // root, the same links lead to the same places.
+    let index = read(site.join("index.html"));
+    assert!(index.contains(r#"href="../std/mem/fn.transmute.html""#));
+    let print = read(site.join("print.html"));
+    assert!(
+        print.contains(r#"href="../std/boxed/struct.Box.html""#),
+        "{print}"
+    );
+    // Redirect pages at their old addresses, `./` and `/` meaning the root, each pointing
+    // where book.toml says, relative to itself.
+    for (page, to) in [
+        ("vec-alloc.html", "./vec/vec-alloc.html"),
+        ("old/intro.html", "../intro.html"),
+        ("std.html", "../std/index.html"),
+        ("elsewhere.html", "https://example.org/std/"),
+    ] {
+        let html = read(site.join(page));
+        assert!(html.contains(&format!("url={to}\"")), "{page}: {html}");
+    }
+    // A redirected part of a page is no file of its own.
+    let names: Vec<String> = files(&site).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.iter().any(|n| n.contains('#')), "{names:?}");
+}
+
+#[test]
+fn a_redirect_that_leads_nowhere_or_replaces_a_chapter_is_an_error_in_book_toml() {
+    let (_tmp, book) = fixture_copy(
+        "published",
+        concat!(
+            "\"/gone.html\" = \"./vec/no-such-page.html\"\n",
+            "\"/vec/old.html\" = \"vec-alloc.html#no-such-part\"\n",
+            "\"/intro.html\" = \"vec/vec.html\"\n",
+            "\"../above.html\" = \"intro.html\"\n",
+        ),
+    );
+    let stderr = build_fails(&book, &[]);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn what_mdbook_refuses_in_book_toml_is_a_warning_with_its_line() {
+    let (_tmp, book) = fixture_copy(
+        "published",
+        concat!(
+            "\"/moved.html#part\" = \"intro.html\"\n",
+            "\n[output.html.search.chapter]\n",
+            "\"vec\" = { enable = false }\n",
+            "\"intro.md\" = { enable = true }\n",
+            "\"appendix\" = { enable = false }\n",
+        ),
+    );
+    let toml = read(book.join("book.toml")).replace(
+        "site-url = \"/nomicon/\"\n",
+        "site-url = \"/nomicon/\"\ntheme = \"my-theme\"\n",
+    );
+    fs::write(book.join("book.toml"), toml).unwrap();
+    let (_t, site, stderr) = build(&book);
+    insta::assert_snapshot!(without_summary(&stderr));
+    assert!(!site.join("moved.html").exists());
+    // With the theme folder there, that warning goes.
+    fs::create_dir_all(book.join("my-theme")).unwrap();
+    let (_t, _, stderr) = build(&book);
+    assert!(!stderr.contains("theme folder"), "{stderr}");
+}
+
+#[test]
+fn broken_links_in_an_adopted_book_can_be_warnings() {
+    let (_tmp, book) = fixture_copy("broken", "\n[output.html]\nbroken-links = \"warn\"\n");
+    let (_t, site, stderr) = build(&book);
+    insta::assert_snapshot!(without_summary(&stderr));
+    assert!(site.join("a.html").is_file());
+    // `runbook check` reads them the same way.
+    let out = runbook()
+        .arg("-C")
+        .arg(&book)
+        .arg("check")
+        .output()
+        .unwrap();
+    let check = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{check}");
+    assert!(
+        check.contains("warning: broken link `missing.html` points to `missing.html`"),
+        "{check}"
+    );
+    // The default, and `"error"`, fail the build; another value is an error in book.toml.
+    for (value, expected) in [
+        ("error", "error: broken link `missing.html`"),
+        (
+            "ignore",
+            "error: unknown variant `ignore`, expected `error` or `warn`\n --> book.toml:5:16",
+        ),
+    ] {
+        let toml = format!(
+            "[book]\ntitle = \"Broken links\"\n\n[output.html]\nbroken-links = \"{value}\"\n"
+        );
+        fs::write(book.join("book.toml"), toml).unwrap();
+        let stderr = build_fails(&book, &[]);
+        assert!(stderr.contains(expected), "{value}: {stderr}");
+    }
 }
 
 #[test]
