@@ -216,6 +216,8 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
     let mut waits = duration::Span::default();
     let mut lookup_facts = BTreeSet::new();
     let mut revisions_vary = false;
+    // Step number → citations of the copies of it left out as already listed.
+    let mut cited_again: Vec<(String, Vec<Provenance>)> = Vec::new();
 
     for rb in &project.runbooks {
         if !req.only.is_empty() && !req.only.contains(&rb.id) {
@@ -305,6 +307,9 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                         .iter()
                         .find(|(cond, _)| implies(&residual, cond, vocab));
                     if let Some((_, first)) = covering {
+                        // The copy left out may cite other articles: the step listed
+                        // names them too.
+                        cited_again.push((first.clone(), revision.provenance(step)));
                         if req.explain {
                             excluded.push(Excluded {
                                 address,
@@ -401,6 +406,24 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
     }
     if errors.has_errors() {
         return Err(errors);
+    }
+    for (number, cited) in cited_again {
+        let listed = runbooks
+            .iter_mut()
+            .flat_map(|r| &mut r.sections)
+            .flat_map(|s| &mut s.steps)
+            .find(|s| s.number == number);
+        if let Some(step) = listed {
+            for c in cited {
+                if !step
+                    .from
+                    .iter()
+                    .any(|f| f.title == c.title && f.part == c.part)
+                {
+                    step.from.push(c);
+                }
+            }
+        }
     }
     if version.is_none() && vocab.facts.contains_key(VERSION_FACT) {
         notes.push(format!(

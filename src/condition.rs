@@ -298,7 +298,9 @@ impl Expr {
                 other => format!("not {}", other.describe_at(vocab, level)),
             },
             Expr::And(items) => join(items.iter().map(|e| e.describe_at(vocab, level)), " and "),
-            Expr::Or(items) => join(items.iter().map(|e| e.describe_at(vocab, level)), " or "),
+            // In words, `a or b and c` reads either way: an `and` inside an `or` gets
+            // parentheses (as if it stood under a `not`, level 3).
+            Expr::Or(items) => join(items.iter().map(|e| e.describe_at(vocab, 3)), " or "),
         };
         if level < parent {
             format!("({text})")
@@ -1110,6 +1112,16 @@ description = "d"
         assert_eq!(
             e.describe(&v),
             "Partner tier is 1-Tier (Direct Bill) and not Azure AD Premium and Region is not one of EU"
+        );
+        // An `and` inside an `or` keeps its parentheses in words, though not in the language.
+        let e = p(r#"tier == "1-tier" or (aad_premium and region == "eu")"#);
+        assert_eq!(
+            e.describe(&v),
+            "Partner tier is 1-Tier (Direct Bill) or (Azure AD Premium and Region is EU)"
+        );
+        assert_eq!(
+            e.to_source(),
+            r#"tier == "1-tier" or aad_premium and region == "eu""#
         );
     }
 

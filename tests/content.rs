@@ -269,24 +269,60 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             ),
             "the service account signs in before it is promoted",
         );
-        must(
-            before(
-                "install#check-upgrade-complete",
-                "post-install#fsp-work-365-admin",
-            ),
-            "the Field Security Profile is assigned before the solution exists",
-        );
     } else {
         must(
             at("service-account#create-service-account-user").is_none(),
             "an upgrade creates the service account again",
         );
+    }
+    // The Field Security Profile after the install and consent (001, row 6, the later-dated
+    // article, which covers upgrades too).
+    must(
+        before(
+            "install#check-upgrade-complete",
+            "post-install#fsp-work-365-admin",
+        ),
+        "the Field Security Profile is not assigned after the consent",
+    );
+    // Whoever works in Dynamics 365 has its role and license before the first such step
+    // (003's introduction; 000, rows 1-2).
+    if let Some(first) =
+        at("service-account#check-enabled-users").or(at("service-account#promote-to-admin"))
+    {
+        for required in [
+            "service-account#performer-system-admin",
+            "service-account#global-admin-d365-license",
+        ] {
+            must(
+                at(required).is_some_and(|r| r < first),
+                &format!(
+                    "{required} is not required before the Global Administrator works in Dynamics 365"
+                ),
+            );
+        }
+    }
+    // A Global Administrator who gives the consent is told to open the solution first.
+    if p.registrant() == "global-admin" {
         must(
             before(
-                "upgrade-prerequisites#fsp-work-365-admin",
-                "install#install-from-appsource",
+                "install#open-solution-as-global-admin",
+                "install#get-consent",
             ),
-            "the upgrade does not require the Field Security Profile first",
+            "the Global Administrator is not told to open the solution",
+        );
+    }
+    // A step listed once names the articles of every copy left out (002 on upgrades).
+    if p.upgrade() {
+        let cites_002 = |a: &str| {
+            steps[at(a).unwrap()]["from"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["article"] == "002_d0adf66cacf060b8.txt")
+        };
+        must(
+            cites_002("prerequisites#global-admin-credentials"),
+            "the merged requirement does not cite the upgrade prerequisites",
         );
     }
     let temporary = match p.registrant() {

@@ -91,7 +91,14 @@ fn explain_names_the_part_of_each_source_a_step_encodes() {
 fn an_html_checklist_links_a_source_that_is_an_address() {
     let (code, out, err) = run(
         fixture(),
-        &["checklist", "--set", "mode=install", "--explain", "--format", "html"],
+        &[
+            "checklist",
+            "--set",
+            "mode=install",
+            "--explain",
+            "--format",
+            "html",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     // minijinja escapes the slashes of attribute values too.

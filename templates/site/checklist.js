@@ -381,7 +381,8 @@
     } else {
       s = (e.and || e.or)
         .map(function (x) {
-          return describe(x, facts, level);
+          // Expr::describe: an `and` inside an `or` gets parentheses, in words.
+          return describe(x, facts, e.and ? level : 3);
         })
         .join(e.and ? " and " : " or ");
     }
