@@ -5,9 +5,11 @@ use std::fmt::Write;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use crate::checklist::BodyEnv;
 use crate::condition::{Expr, Tri};
 use crate::diagnostics::Diagnostic;
-use crate::facts::{FactValues, Value};
+use crate::facts::Value;
+use crate::profile::Profile;
 use crate::project::Project;
 use crate::runbook::{Revision, Runbook, Source, VERSION_FACT};
 
@@ -108,9 +110,12 @@ pub fn list_text(project: &Project) -> String {
 pub fn show_text(
     project: &Project,
     id: &str,
-    facts: &FactValues,
+    profile: &Profile,
     revision: Option<&str>,
 ) -> Result<String, Diagnostic> {
+    let facts = &profile.facts;
+    // Step text as a checklist fills it: facts, lookups and customer fields.
+    let bodies = BodyEnv::new(&project.vocab, &profile.customer, facts);
     let rb = project.find(id)?;
     let vocab = &project.vocab;
     let rev = match (revision, facts.get(VERSION_FACT)) {
@@ -196,7 +201,7 @@ pub fn show_text(
         }
         let _ = writeln!(out, "\n{}. {}", i + 1, section.title);
         if let Some(intro) = &section.intro {
-            let _ = writeln!(out, "{}", indent(intro, 3));
+            let _ = writeln!(out, "{}", indent(&bodies.render(intro), 3));
         }
         for (j, step) in section.steps.iter().enumerate() {
             let when = Expr::and(
@@ -230,7 +235,7 @@ pub fn show_text(
                 let _ = writeln!(out, "       only if {}", residual.describe(vocab));
             }
             if !step.body.is_empty() {
-                let _ = writeln!(out, "{}", indent(&step.body, 7));
+                let _ = writeln!(out, "{}", indent(&bodies.render(&step.body), 7));
             }
             if let Some(w) = &step.wait {
                 let _ = writeln!(out, "       Wait {}: {}", w.time, w.note);

@@ -261,7 +261,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 return Ok(cli::print(&catalog::sources_text(&project, runbook)?)?);
             }
             let profile = Profile::resolve(&project.vocab, None, set)?;
-            let text = catalog::show_text(&project, runbook, &profile.facts, revision.as_deref())?;
+            let text = catalog::show_text(&project, runbook, &profile, revision.as_deref())?;
             Ok(cli::print(&text)?)
         }
         Command::Checklist(args) => checklist_command(cli, root, args),

@@ -121,6 +121,13 @@ fn show_names_who_performs_for_the_facts_and_what_does_not_apply() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("action · Robot account"), "{out}");
     assert!(!out.contains("Check the deployment"), "{out}");
+    // Step text is filled in as a checklist fills it.
+    assert!(out.contains("from `[customer domain]`"), "{out}");
+    let (_, out, _) = run(
+        fixture(),
+        &["show", "deploy", "--set", "customer.domain=example.org"],
+    );
+    assert!(out.contains("from `example.org`"), "{out}");
 }
 
 /// A copy of the fixture with `edit` applied to one file, and `runbook check`'s stderr.
