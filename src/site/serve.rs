@@ -1,16 +1,21 @@
-//! `runbook serve`: the built site on 127.0.0.1, rebuilt when its sources change.
+//! `runbook serve`: the built site on 127.0.0.1, rebuilt when its sources change. While it
+//! watches, the HTML pages it serves get a small script (templates/site/live-reload.js, never
+//! written into the site) that listens to the server's build events: an open page reloads
+//! after a build that succeeded, and shows the errors of one that failed.
 
 use std::convert::Infallible;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::task::{Context, Poll};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{Either, Full};
+use hyper::body::{Body, Bytes, Frame, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -72,12 +77,17 @@ pub fn serve(
     } else {
         None
     };
+    // Pages reload by themselves only where there is something to reload for.
+    let live = watch.as_ref().map(|_| Arc::new(Live::new()));
     report(Event::Listening(addr, &dest));
 
     thread::scope(|scope| {
         if let Some(watch) = watch {
             let dest = Arc::clone(&dest);
-            scope.spawn(move || watch_and_rebuild(root, opts, watch, &dest, report));
+            let live = live.clone();
+            scope.spawn(move || {
+                watch_and_rebuild(root, opts, watch, &dest, live.as_deref(), report)
+            });
         }
         runtime.block_on(async {
             loop {
@@ -85,10 +95,12 @@ pub fn serve(
                     continue;
                 };
                 let dest = Arc::clone(&dest);
+                let live = live.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let dest = Arc::clone(&dest);
-                        async move { Ok::<_, Infallible>(respond(&req, &dest)) }
+                        let live = live.clone();
+                        async move { Ok::<_, Infallible>(respond(&req, &dest, live.as_deref())) }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -146,6 +158,7 @@ fn watch_and_rebuild(
     opts: &ServeOptions,
     watch: Watch,
     dest: &Path,
+    live: Option<&Live>,
     report: &(dyn Fn(Event<'_>) + Sync),
 ) {
     let Watch {
@@ -181,6 +194,9 @@ fn watch_and_rebuild(
         changed.dedup();
         report(Event::Rebuilding(&changed));
         let result = build(root, &opts.build);
+        if let Some(live) = live {
+            live.built(&result);
+        }
         report(Event::Built(&result));
         if let Ok(r) = &result {
             // Watch anything new the build now depends on (a templates folder, say).
@@ -192,6 +208,137 @@ fn watch_and_rebuild(
             last = r.watch.clone();
         }
     }
+}
+
+/// Where pages listen for build events (server-sent events), while watching. A site's pages
+/// end in `.html`; a file of this name copied from beside the chapters is not served then.
+pub const EVENTS_PATH: &str = "/__runbook/events";
+
+/// The script added to every HTML page served while watching.
+const LIVE_RELOAD_JS: &str = include_str!("../../templates/site/live-reload.js");
+
+/// A connection that hears nothing for this long gets a comment, so that a page that has gone
+/// is noticed and its connection closed.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// What pages are told about builds: how many succeeded, and the errors of the last one when
+/// it failed.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct BuildState {
+    built: u64,
+    error: Option<String>,
+}
+
+/// The builds, for the pages that listen. `server` tells a page that the server it came
+/// from was restarted (and the count of builds with it).
+struct Live {
+    server: String,
+    state: tokio::sync::watch::Sender<BuildState>,
+}
+
+impl Live {
+    fn new() -> Live {
+        let since = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        Live {
+            server: format!("{:x}-{:x}", std::process::id(), since.as_nanos()),
+            state: tokio::sync::watch::Sender::new(BuildState {
+                built: 1,
+                error: None,
+            }),
+        }
+    }
+
+    fn built(&self, result: &Result<BuildReport, Diagnostics>) {
+        self.state.send_modify(|state| match result {
+            Ok(_) => {
+                state.built += 1;
+                state.error = None;
+            }
+            Err(diags) => state.error = Some(diags.render(false)),
+        });
+    }
+
+    /// The script for a page served now: it knows which build it shows.
+    fn script(&self) -> String {
+        let built = self.state.borrow().built;
+        format!(
+            "<script data-server=\"{}\" data-built=\"{built}\" data-events=\"{EVENTS_PATH}\">\n{LIVE_RELOAD_JS}</script>\n",
+            self.server
+        )
+    }
+
+    /// The body of one listening page's connection: the state now, then every change.
+    fn events(&self) -> EventStream {
+        let mut state = self.state.subscribe();
+        let server = self.server.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+        tokio::spawn(async move {
+            let mut retry = true;
+            loop {
+                let message = event_message(&server, &state.borrow_and_update(), retry);
+                retry = false;
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+                loop {
+                    match tokio::time::timeout(KEEP_ALIVE, state.changed()).await {
+                        Ok(Ok(())) => break,
+                        Ok(Err(_)) => return,
+                        Err(_) => {
+                            if tx.send(Bytes::from_static(b": alive\n\n")).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        EventStream(rx)
+    }
+}
+
+/// One server-sent event with the build state; the first also sets how soon a page whose
+/// connection broke (the server restarting) tries again.
+fn event_message(server: &str, state: &BuildState, retry: bool) -> Bytes {
+    let data = serde_json::json!({
+        "server": server,
+        "built": state.built,
+        "error": state.error,
+    });
+    let retry = if retry { "retry: 1000\n" } else { "" };
+    Bytes::from(format!("{retry}data: {data}\n\n"))
+}
+
+/// A response body of events, as they come.
+pub struct EventStream(tokio::sync::mpsc::Receiver<Bytes>);
+
+impl Body for EventStream {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|m| m.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+type ResponseBody = Either<Full<Bytes>, EventStream>;
+
+/// `html` with `script` added at the end of its body (or at its end, when it has no `</body>`).
+fn inject(html: Vec<u8>, script: &str) -> Vec<u8> {
+    let at = html
+        .windows(7)
+        .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
+        .unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + script.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(script.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out
 }
 
 /// The file for a request path, or `None` when there is none (or the path is not allowed).
@@ -212,9 +359,13 @@ pub fn resolve(dest: &Path, url_path: &str) -> Option<PathBuf> {
     full.is_file().then_some(full)
 }
 
-fn respond(request: &Request<Incoming>, dest: &Path) -> Response<Full<Bytes>> {
+fn respond(
+    request: &Request<Incoming>,
+    dest: &Path,
+    live: Option<&Live>,
+) -> Response<ResponseBody> {
     let plain = |status: StatusCode, text: &'static str| {
-        let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+        let mut r = Response::new(Either::Left(Full::new(Bytes::from_static(text.as_bytes()))));
         *r.status_mut() = status;
         r
     };
@@ -222,6 +373,18 @@ fn respond(request: &Request<Incoming>, dest: &Path) -> Response<Full<Bytes>> {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
     }
     let path = request.uri().path();
+    if let Some(live) = live
+        && path == EVENTS_PATH
+        && *request.method() == Method::GET
+    {
+        let mut r = Response::new(Either::Right(live.events()));
+        let headers = r.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return r;
+    }
+    // Read before the file, so that a page never claims a build newer than the one it shows.
+    let script = live.map(Live::script);
     // A folder without its trailing slash: redirect, so that relative links resolve.
     if !path.ends_with('/') && resolve(dest, &format!("{path}/")).is_some() {
         let mut r = plain(StatusCode::MOVED_PERMANENTLY, "");
@@ -245,10 +408,12 @@ fn respond(request: &Request<Incoming>, dest: &Path) -> Response<Full<Bytes>> {
     }
     let body = if *request.method() == Method::HEAD {
         Bytes::new()
+    } else if let Some(script) = script.filter(|_| mime.essence_str() == "text/html") {
+        Bytes::from(inject(body, &script))
     } else {
         Bytes::from(body)
     };
-    let mut r = Response::new(Full::new(body));
+    let mut r = Response::new(Either::Left(Full::new(body)));
     *r.status_mut() = status;
     let headers = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
@@ -265,6 +430,51 @@ fn respond(request: &Request<Incoming>, dest: &Path) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_script_goes_at_the_end_of_the_body() {
+        let page = b"<html><body><p>a</p></BODY>\n</html>\n".to_vec();
+        assert_eq!(
+            inject(page, "<script>x</script>"),
+            b"<html><body><p>a</p><script>x</script></BODY>\n</html>\n"
+        );
+        // The last `</body>`: an earlier one may be text in a code block.
+        let page = b"<body><code>&lt;/body&gt;</body></body>".to_vec();
+        assert_eq!(
+            inject(page, "S"),
+            b"<body><code>&lt;/body&gt;</body>S</body>"
+        );
+        assert_eq!(inject(b"<p>no body".to_vec(), "S"), b"<p>no bodyS");
+    }
+
+    #[test]
+    fn events_carry_the_builds_and_the_last_error() {
+        let first = event_message(
+            "s1",
+            &BuildState {
+                built: 1,
+                error: None,
+            },
+            true,
+        );
+        assert_eq!(
+            first,
+            Bytes::from("retry: 1000\ndata: {\"built\":1,\"error\":null,\"server\":\"s1\"}\n\n")
+        );
+        let failed = BuildState {
+            built: 2,
+            error: Some("error: a\n  --> b.md:1:2\n".to_string()),
+        };
+        let message = event_message("s1", &failed, false);
+        let text = std::str::from_utf8(&message).unwrap();
+        // One data line: the error's own lines are escaped in the JSON.
+        assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+        assert!(text.starts_with("data: {") && text.ends_with("}\n\n"));
+        assert!(
+            text.contains(r#""error":"error: a\n  --> b.md:1:2\n""#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn resolves_inside_the_site_only() {

@@ -2,6 +2,7 @@
 # Browser tests of the help site. On a fresh Debian machine this installs what it needs
 # (Debian's chromium, the npm packages in package-lock.json), builds the site (and a copy with
 # its search index in small shards), serves each with `runbook serve` on a free loopback port,
+# serves a copy of the project while watching it (for the live reload test, which edits it),
 # runs the tests, and stops the servers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,25 +35,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Serves a built site with `runbook serve` on a free port; sets `url` to its address.
-serve() { # project site log
+# Serves a built site with `runbook serve` on a free port; sets `url` to its address. More
+# arguments (--no-watch) go to `runbook serve`.
+serve() { # project site log [serve args..]
+  local project="$1" dest="$2" log="$3"
+  shift 3
   # Port 0: the server takes a free port and prints its address.
-  "$bin" -C "$1" --color never serve --port 0 --dest "$2" --no-watch >"$3" 2>&1 &
+  "$bin" -C "$project" --color never serve --port 0 --dest "$dest" "$@" >"$log" 2>&1 &
   local pid=$!
   servers+=("$pid")
   url=""
   for _ in $(seq 1 300); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$3" | head -n1 || true)"
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$log" | head -n1 || true)"
     [[ -n "$url" ]] && break
     if ! kill -0 "$pid" 2>/dev/null; then
-      cat "$3" >&2
+      cat "$log" >&2
       echo "runbook serve stopped before it was ready" >&2
       exit 1
     fi
     sleep 0.2
   done
   if [[ -z "$url" ]]; then
-    cat "$3" >&2
+    cat "$log" >&2
     echo "runbook serve did not start" >&2
     exit 1
   fi
@@ -60,7 +64,7 @@ serve() { # project site log
 
 site="$work/book"
 "$bin" -C "$root" --color never build --dest "$site"
-serve "$root" "$site" "$work/serve.log"
+serve "$root" "$site" "$work/serve.log" --no-watch
 base_url="$url"
 echo "serving $site at $base_url"
 
@@ -74,10 +78,24 @@ else
   printf '\n[output.html.search]\nshard-size = 8\n' >>"$sharded/book.toml"
 fi
 "$bin" -C "$sharded" --color never build --dest "$work/sharded-book"
-serve "$sharded" "$work/sharded-book" "$work/serve-sharded.log"
+serve "$sharded" "$work/sharded-book" "$work/serve-sharded.log" --no-watch
 sharded_url="$url"
 echo "serving the sharded site at $sharded_url"
 
+# A copy of the project served while watching, for the live reload test to edit.
+live="$work/live"
+mkdir -p "$live"
+cp -r "$root/book.toml" "$root/guide" "$root/runbooks" "$live/"
+serve "$live" "$work/live-book" "$work/serve-live.log"
+echo "serving the watched copy at $url"
+live_url="$url"
+
 cd "$here"
 BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
-  node --test --test-concurrency=1 checklist.test.mjs site.test.mjs
+  LIVE_URL="$live_url" LIVE_PROJECT="$live" \
+  node --test --test-concurrency=1 checklist.test.mjs site.test.mjs layout.test.mjs live.test.mjs || {
+  status=$?
+  echo "--- runbook serve of the watched copy said:" >&2
+  tail -n 40 "$work/serve-live.log" >&2
+  exit "$status"
+}
