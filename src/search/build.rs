@@ -8,12 +8,14 @@ use std::path::Path;
 
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
+use crate::checklist::BodyEnv;
 use crate::condition::Expr;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
-use crate::facts::{FactKind, Vocabulary};
+use crate::facts::{FactValues, Vocabulary};
+use crate::profile::Customer;
 use crate::project::{self, FACTS_FILE, Project, RUNBOOK_DIR};
 use crate::runbook::load::{Library, RawRunbook, RawShared, Resolver};
-use crate::runbook::{Runbook, validate};
+use crate::runbook::{Runbook, Step, validate};
 use crate::toml_file;
 
 use super::Progress;
@@ -32,12 +34,14 @@ fn tantivy_error(e: tantivy::TantivyError) -> Diagnostic {
     Diagnostic::error(format!("cannot write the search index: {e}"))
 }
 
-/// The documents of one runbook: one per step of each revision. Returns how many.
+/// The documents of one runbook: one per step of each revision. Returns how many. `env` fills
+/// in the steps' text as a checklist without a profile does.
 pub fn add_runbook(
     writer: &IndexWriter,
     f: &Fields,
     rb: &Runbook,
     vocab: &Vocabulary,
+    env: &BodyEnv,
 ) -> Result<u64, Diagnostic> {
     let current = rb.current().map(|r| r as *const _);
     let revisions: Vec<String> = rb
@@ -57,6 +61,8 @@ pub fn add_runbook(
         .collect();
     let revisions = revisions.join("\n");
     let runbook_when: Vec<Expr> = rb.when.iter().map(|c| c.expr.clone()).collect();
+    // Each step's digests in the revisions indexed so far.
+    let mut seen: HashSet<(&str, u64)> = HashSet::new();
     let mut count = 0;
     for (ri, rev) in rb.revisions.iter().enumerate() {
         let is_current = current == Some(rev as *const _);
@@ -67,13 +73,8 @@ pub fn add_runbook(
                 let mut when = when.clone();
                 when.extend(step.when.iter().map(|c| c.expr.clone()));
                 let condition = Expr::and(when);
-                let mut body = markdown_text(&expand_lookups(&step.body, vocab));
-                for timed in [&step.wait, &step.expires].into_iter().flatten() {
-                    if !body.is_empty() {
-                        body.push('\n');
-                    }
-                    body.push_str(&timed.note);
-                }
+                let notes = timed_notes(step);
+                let body = join_text(step_text(env, &step.body), &notes);
                 let mut doc = TantivyDocument::new();
                 doc.add_text(f.doc_type, TYPE_STEP);
                 doc.add_text(f.runbook, &rb.id);
@@ -83,6 +84,10 @@ pub fn add_runbook(
                 doc.add_text(f.step, &step.id);
                 doc.add_text(f.title, &step.title);
                 doc.add_text(f.body, &body);
+                if has_template(&step.body) {
+                    doc.add_text(f.source, &step.body);
+                    doc.add_text(f.notes, &notes);
+                }
                 for text in [&step.title, &section.title, &rb.title, &body] {
                     doc.add_text(f.words, text);
                 }
@@ -101,14 +106,19 @@ pub fn add_runbook(
                 doc.add_u64(f.revision, ri as u64);
                 doc.add_text(f.revisions, &revisions);
                 doc.add_u64(f.current, u64::from(is_current));
+                // Everything searched or shown: copies with the same digest are one hit.
                 let shown = format!(
-                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
                     step.title,
+                    section.title,
                     body,
+                    step.body,
                     condition,
                     step.role.as_deref().unwrap_or("")
                 );
-                doc.add_u64(f.digest, hash(shown.as_bytes()));
+                let digest = hash(shown.as_bytes());
+                doc.add_u64(f.digest, digest);
+                doc.add_u64(f.copy, u64::from(!seen.insert((&step.id, digest))));
                 writer.add_document(doc).map_err(tantivy_error)?;
                 count += 1;
             }
@@ -117,8 +127,44 @@ pub fn add_runbook(
     Ok(count)
 }
 
+/// Whether a step's body has anything to fill in.
+pub fn has_template(body: &str) -> bool {
+    body.contains("{{") || body.contains("{%")
+}
+
+/// A step's body as a checklist shows it (filled in by `env`), without its Markdown.
+pub fn step_text(env: &BodyEnv, body: &str) -> String {
+    markdown_text(&env.render(body))
+}
+
+/// A step's wait and expiry, worded as the checklist words them ("Expires after 15 min. The
+/// link is valid for only 15 minutes."), one a line.
+fn timed_notes(step: &Step) -> String {
+    let mut lines = Vec::new();
+    if let Some(w) = &step.wait {
+        lines.push(format!("Wait {}. {}", w.time, w.note));
+    }
+    if let Some(x) = &step.expires {
+        lines.push(format!("Expires after {}. {}", x.time, x.note));
+    }
+    lines.join("\n")
+}
+
+/// Two texts, one after the other on their own lines.
+pub fn join_text(mut text: String, more: &str) -> String {
+    if !more.is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(more);
+    }
+    text
+}
+
 /// The documents of the chapters' sections. Returns how many.
 fn add_chapters(writer: &IndexWriter, f: &Fields, chapters: &Chapters) -> Result<u64, Diagnostic> {
+    // A chapter listed twice in SUMMARY.md: its sections are one hit each.
+    let mut seen: HashSet<(&str, &str, u64)> = HashSet::new();
     for section in &chapters.sections {
         let mut doc = TantivyDocument::new();
         doc.add_text(f.doc_type, TYPE_CHAPTER);
@@ -127,55 +173,34 @@ fn add_chapters(writer: &IndexWriter, f: &Fields, chapters: &Chapters) -> Result
         doc.add_text(f.step, &section.anchor);
         doc.add_text(f.title, &section.title);
         doc.add_text(f.body, &section.text);
-        for text in [&section.title, &section.chapter, &section.text] {
+        doc.add_text(f.code, &section.code);
+        for text in [
+            &section.title,
+            &section.chapter,
+            &section.text,
+            &section.code,
+        ] {
             doc.add_text(f.words, text);
         }
         doc.add_u64(f.revision, 0);
         doc.add_u64(f.current, 1);
-        let shown = format!("{}\u{0}{}", section.title, section.text);
-        doc.add_u64(f.digest, hash(shown.as_bytes()));
+        let shown = format!(
+            "{}\u{0}{}\u{0}{}",
+            section.title, section.text, section.code
+        );
+        let digest = hash(shown.as_bytes());
+        doc.add_u64(f.digest, digest);
+        let copy = !seen.insert((&section.file, &section.anchor, digest));
+        doc.add_u64(f.copy, u64::from(copy));
         writer.add_document(doc).map_err(tantivy_error)?;
     }
     Ok(chapters.sections.len() as u64)
 }
 
-/// A step's text with each lookup (`{{ app_id }}`) replaced by all its values, each with the
-/// fact value that chooses it ("e4b1… (US Data Center) or 5e56… (EU Data Center)"), so that a
-/// value, or the words of its label, find the step. Other variables stay as written.
-pub fn expand_lookups(body: &str, vocab: &Vocabulary) -> String {
-    if !body.contains("{{") {
-        return body.to_string();
-    }
-    let mut out = String::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        let name = rest[start + 2..start + len].trim();
-        out.push_str(&rest[..start]);
-        match vocab.lookups.get(name) {
-            Some(lookup) => {
-                let fact = vocab.facts.get(&lookup.fact);
-                let values: Vec<String> = lookup
-                    .values
-                    .iter()
-                    .map(|(key, text)| {
-                        let label = match fact.map(|f| &f.kind) {
-                            Some(FactKind::Enum(labels)) => labels.get(key).unwrap_or(key),
-                            _ => key,
-                        };
-                        format!("{text} ({label})")
-                    })
-                    .collect();
-                out.push_str(&values.join(" or "));
-            }
-            None => out.push_str(&rest[start..start + len + 2]),
-        }
-        rest = &rest[start + len + 2..];
-    }
-    out.push_str(rest);
-    out
+/// Fills in step text as a checklist without a profile does: facts and customer fields as
+/// placeholders ("[customer domain]"), lookups with all their values.
+pub fn unfilled(vocab: &Vocabulary) -> BodyEnv {
+    BodyEnv::new(vocab, &Customer::default(), &FactValues::default())
 }
 
 /// Reads a file for its manifest entry: the stamp taken before reading, the hash of what was
@@ -277,9 +302,10 @@ pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostic
         let mut entries = Vec::with_capacity(project.runbooks.len());
         progress.stage("Indexing", Some(project.runbooks.len() as u64));
         let vocab = &project.vocab;
+        let env = unfilled(vocab);
         for rb in &project.runbooks {
             entries.push(runbook_entry(root, rb, &stamps, &deps));
-            add_runbook(&writer, &fields, rb, vocab)?;
+            add_runbook(&writer, &fields, rb, vocab, &env)?;
             progress.advance(1);
         }
         add_chapters(&writer, &fields, &chapters)?;
@@ -455,10 +481,11 @@ pub fn incremental(
         old.book.clone()
     };
     progress.stage("Indexing", Some(runbooks.len() as u64));
+    let env = unfilled(&vocab);
     for rb in &runbooks {
         writer.delete_term(Term::from_field_text(fields.runbook, &rb.id));
         entries.push(runbook_entry(root, rb, &stamps, &deps));
-        add_runbook(&writer, &fields, rb, &vocab)?;
+        add_runbook(&writer, &fields, rb, &vocab, &env)?;
         progress.advance(1);
     }
     writer.commit().map_err(tantivy_error)?;
@@ -493,7 +520,7 @@ mod tests {
     use crate::facts::Vocabulary;
 
     #[test]
-    fn lookups_are_expanded_with_their_labels() {
+    fn step_text_is_filled_in_as_a_checklist_without_a_profile_fills_it() {
         let text = r#"
 [facts.region]
 type = "enum"
@@ -508,10 +535,15 @@ values = { us = "e4b1", eu = "5e56" }
 "#;
         let file = SourceFile::new("facts.toml", "facts.toml", text.into());
         let vocab = Vocabulary::load(&file, &mut Diagnostics::default());
+        let env = super::unfilled(&vocab);
         assert_eq!(
-            super::expand_lookups("Enter `{{ app_id }}` for {{ customer.name }}.", &vocab),
-            "Enter `e4b1 (US Data Center) or 5e56 (EU Data Center)` for {{ customer.name }}."
+            super::step_text(
+                &env,
+                "Enter `{{ app_id }}` in **{{ region }}** as `w365serv@{{ customer.domain }}`."
+            ),
+            "Enter e4b1 (US Data Center) or 5e56 (EU Data Center) in [Data centre] as \
+             w365serv@[customer domain]."
         );
-        assert_eq!(super::expand_lookups("no {{ end", &vocab), "no {{ end");
+        assert_eq!(super::step_text(&env, "no {{ end"), "no {{ end");
     }
 }

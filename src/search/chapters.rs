@@ -28,7 +28,10 @@ pub struct Section {
     pub anchor: String,
     /// The heading's text; the chapter's title for the text before the first heading.
     pub title: String,
+    /// The prose, a line per paragraph, list item, table cell...
     pub text: String,
+    /// The code blocks, a line per line.
+    pub code: String,
 }
 
 /// The chapters' sections, and what they were read from: `book.toml`, `SUMMARY.md`, the
@@ -161,12 +164,16 @@ fn split(rendered: &markdown::Rendered, file: &str, chapter: &str) -> Vec<Sectio
         cuts.push((h, at, end));
         from = end;
     }
-    let section = |anchor: &str, title: &str, html: &str| Section {
-        file: file.to_string(),
-        chapter: chapter.to_string(),
-        anchor: anchor.to_string(),
-        title: tidy(title),
-        text: tidy(&markdown::plain_text(&without_inline_tags(html))),
+    let section = |anchor: &str, title: &str, html: &str| {
+        let (text, code) = prose_and_code(&without_inline_tags(html));
+        Section {
+            file: file.to_string(),
+            chapter: chapter.to_string(),
+            anchor: anchor.to_string(),
+            title: tidy(title),
+            text,
+            code,
+        }
     };
     let mut out = Vec::new();
     let lead = section(
@@ -174,7 +181,7 @@ fn split(rendered: &markdown::Rendered, file: &str, chapter: &str) -> Vec<Sectio
         chapter,
         &html[..cuts.first().map_or(html.len(), |c| c.1)],
     );
-    if !lead.text.is_empty() {
+    if !lead.text.is_empty() || !lead.code.is_empty() {
         out.push(lead);
     }
     for (i, (h, _, end)) in cuts.iter().enumerate() {
@@ -182,6 +189,100 @@ fn split(rendered: &markdown::Rendered, file: &str, chapter: &str) -> Vec<Sectio
         out.push(section(&h.id, &h.text, &html[*end..next]));
     }
     out
+}
+
+/// Tags that end a line of prose.
+const BLOCKS: [&str; 30] = [
+    "p",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "div",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "dl",
+    "dt",
+    "dd",
+    "br",
+    "hr",
+    "section",
+    "details",
+    "summary",
+    "figure",
+    "figcaption",
+    "aside",
+    "pre",
+];
+
+/// A tag's name, lowercased (`<p class="x">` and `</p>` are both `p`).
+fn tag_name(tag: &str) -> String {
+    tag.trim_start_matches('<')
+        .trim_start_matches('/')
+        .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The visible text of a section's HTML (its inline tags already removed): the prose, a line
+/// per block, and apart, the text of the code blocks, a line per line of code.
+fn prose_and_code(html: &str) -> (String, String) {
+    let mut prose: Vec<String> = Vec::new();
+    let mut code: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut in_pre = false;
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        line.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let Some(end) = tag.find('>') else {
+            line.push_str(tag);
+            rest = "";
+            break;
+        };
+        let name = tag_name(&tag[..=end]);
+        if name == "pre" {
+            // Either side of a code block, what came before it ends.
+            if in_pre {
+                end_line(&mut line, &mut code, true);
+            } else {
+                end_line(&mut line, &mut prose, false);
+            }
+            in_pre = !tag.starts_with("</");
+        } else if !in_pre && BLOCKS.contains(&name.as_str()) {
+            end_line(&mut line, &mut prose, false);
+        }
+        rest = &tag[end + 1..];
+    }
+    line.push_str(rest);
+    if in_pre {
+        end_line(&mut line, &mut code, true);
+    } else {
+        end_line(&mut line, &mut prose, false);
+    }
+    (prose.join("\n"), code.join("\n"))
+}
+
+/// Ends a line of prose, or a piece of a code block (its lines), if it has any text.
+fn end_line(line: &mut String, into: &mut Vec<String>, code: bool) {
+    let pieces: Vec<String> = if code {
+        line.lines().map(markdown::plain_text).collect()
+    } else {
+        vec![markdown::plain_text(line)]
+    };
+    into.extend(pieces.into_iter().filter(|p| !p.is_empty()));
+    line.clear();
 }
 
 /// The HTML without its inline tags (code, emphasis, links), which `plain_text` would turn
@@ -231,6 +332,25 @@ mod tests {
     }
 
     #[test]
+    fn code_blocks_are_apart_from_the_prose() {
+        let rendered = markdown::render(
+            "# Facts\n\nA fact has a type.\nIts values are labelled.\n\n```toml\n[facts.tier]\ntype = \"enum\"\n\n  values = { a = \"A &amp; B\" }\n```\n\nThen the **lookups**, after the code.\n\n    indented = true\n",
+            MdOptions::default(),
+            &|_| None,
+        );
+        let got = split(&rendered, "guide/a.md", "A chapter");
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].text,
+            "A fact has a type. Its values are labelled.\nThen the lookups, after the code."
+        );
+        assert_eq!(
+            got[0].code,
+            "[facts.tier]\ntype = \"enum\"\nvalues = { a = \"A &amp; B\" }\nindented = true"
+        );
+    }
+
+    #[test]
     fn chapters_are_cut_at_every_heading_with_the_sites_anchors() {
         let got = sections(
             "Lead text.\n\n# First *one*\n\nBody with `code`.\n\n## Sub\n\n- a\n- b\n\n# First one\n\nAgain.\n",
@@ -244,7 +364,7 @@ mod tests {
                     "First one".into(),
                     "Body with code.".into()
                 ),
-                ("sub".into(), "Sub".into(), "a b".into()),
+                ("sub".into(), "Sub".into(), "a\nb".into()),
                 ("first-one-1".into(), "First one".into(), "Again.".into()),
             ]
         );

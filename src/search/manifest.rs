@@ -33,7 +33,7 @@ use super::text::hash;
 
 /// Bumped whenever the schema, the document contents or this file's format change: an index
 /// of another format is rebuilt.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 const MAGIC: &str = "runbook-search-index";
 const ENGINE: &str = "tantivy-0.27";
 /// A file modified less than this before its stamp was taken may change again without its

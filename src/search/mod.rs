@@ -38,7 +38,8 @@
 //!       "status": "current",
 //!       "label": null
 //!     },
-//!     "missing": []
+//!     "missing": [],
+//!     "total": 14
 //!   }
 //! ]
 //! ```
@@ -56,15 +57,22 @@
 //! - `role`: who performs the step, `{"id": "global-admin", "title": "Global Administrator"}`,
 //!   or `null`.
 //! - `score`: relevance, only comparable within one search.
+//! - `total`: how many hits the search has in all, as a large enough `--limit` would list
+//!   them; the same in every hit.
+//! - `snippet`: the sentence of the step's text (as a checklist shows it: filled in with the
+//!   profile's values, or placeholders without one) that holds the most of the query, with
+//!   its neighbours (see `snippet.rs`).
 //!
 //! With no hit the array is empty, and "no results" (with a did-you-mean when a close word is
 //! in the index) goes to standard error.
 
 mod build;
 mod chapters;
+mod count;
 mod manifest;
 mod query;
 pub mod schema;
+mod snippet;
 mod store;
 mod text;
 #[cfg(target_os = "linux")]
@@ -86,8 +94,10 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
+use crate::checklist::BodyEnv;
 use crate::condition::{self, Expr, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Value as FactValue, Version, Vocabulary};
@@ -170,6 +180,8 @@ pub struct Hit {
     pub conditions: Option<Conditions>,
     pub revision: RevisionInfo,
     pub missing: Vec<String>,
+    /// How many hits the search has in all, `--limit` or not (the same in every hit).
+    pub total: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +220,8 @@ pub struct RevisionInfo {
 #[derive(Debug, Default)]
 pub struct Results {
     pub hits: Vec<Hit>,
+    /// How many hits there are in all: more than `hits` when the limit left some out.
+    pub total: usize,
     /// The query with its unknown words replaced by the closest words of the index.
     pub suggestion: Option<String>,
     /// No step holds every word: the hits hold most (all but one in three).
@@ -510,6 +524,8 @@ fn attempt(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Fai
 struct Context {
     vocab: Option<Vocabulary>,
     facts: Option<FactValues>,
+    /// Fills in step text with the profile's values, when there is a profile.
+    env: Option<BodyEnv>,
 }
 
 impl Context {
@@ -517,10 +533,12 @@ impl Context {
         let mut ctx = Context {
             vocab: None,
             facts: None,
+            env: None,
         };
         if req.profile.is_some() || !req.set.is_empty() {
             let vocab = load_vocab(root)?;
             let profile = Profile::resolve(&vocab, req.profile, req.set)?;
+            ctx.env = Some(BodyEnv::new(&vocab, &profile.customer, &profile.facts));
             ctx.facts = Some(profile.facts);
             ctx.vocab = Some(vocab);
         } else {
@@ -529,6 +547,30 @@ impl Context {
             ctx.vocab = load_vocab(root).ok();
         }
         Ok(ctx)
+    }
+
+    /// What a step's condition (as indexed) leaves open for the profile: `Const(false)` when
+    /// the step cannot apply. `parsed` keeps the conditions already parsed.
+    fn residual(&self, condition: &str, parsed: &mut HashMap<String, Option<Expr>>) -> Expr {
+        let expr = if condition.is_empty() {
+            Expr::Const(true)
+        } else {
+            let cached = parsed.entry(condition.to_string()).or_insert_with(|| {
+                self.vocab
+                    .as_ref()
+                    .and_then(|v| condition::parse(condition, v).ok())
+            });
+            match cached {
+                Some(e) => e.clone(),
+                // A condition the facts no longer resolve: the index is about to be
+                // refreshed; keep the step rather than hide it.
+                None => Expr::Const(true),
+            }
+        };
+        match &self.facts {
+            Some(facts) => expr.residual(facts),
+            None => expr,
+        }
     }
 
     fn version(&self) -> Option<&Version> {
@@ -663,8 +705,18 @@ fn run(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Failure
         if kept.is_empty() {
             continue;
         }
+        // Fewer than the limit: `collect` saw every match.
+        results.total = if kept.len() < limit {
+            kept.len()
+        } else {
+            total(&searcher, &*full, ctx)?.max(kept.len())
+        };
+        trace("counted");
         results.relaxed = missing > 0;
         results.hits = hits(&searcher, &*full, opened, ctx, kept, &groups, missing > 0)?;
+        for h in &mut results.hits {
+            h.total = results.total;
+        }
         trace("hits");
         break;
     }
@@ -690,6 +742,16 @@ fn run(opened: &Opened, req: &Request, ctx: &Context) -> Result<Results, Failure
     Ok(results)
 }
 
+/// How many hits a query has in all, as `collect` would keep them with no limit.
+fn total(searcher: &Searcher, query: &dyn Query, ctx: &Context) -> Result<usize, Failure> {
+    let keeps = |c: &str| ctx.residual(c, &mut HashMap::new()) != Expr::Const(false);
+    let keeps: &(dyn Fn(&str) -> bool + Sync) = &keeps;
+    let counter = count::Total {
+        keeps: ctx.facts.is_some().then_some(keeps),
+    };
+    Ok(searcher.search(query, &counter)?)
+}
+
 /// The best candidates for a query, filtered by the profile, each step's copies folded, best
 /// first; asks tantivy for more when filtering left too few.
 fn collect(
@@ -708,26 +770,7 @@ fn collect(
         let mut kept: Vec<Candidate> = Vec::new();
         for (score, addr) in &top {
             let doc: TantivyDocument = searcher.doc(*addr)?;
-            let condition = text_of(&doc, f.condition);
-            let expr = if condition.is_empty() {
-                Expr::Const(true)
-            } else {
-                let cached = parsed.entry(condition.to_string()).or_insert_with(|| {
-                    ctx.vocab
-                        .as_ref()
-                        .and_then(|v| condition::parse(condition, v).ok())
-                });
-                match cached {
-                    Some(e) => e.clone(),
-                    // A condition the facts no longer resolve: the index is about to be
-                    // refreshed; keep the step rather than hide it.
-                    None => Expr::Const(true),
-                }
-            };
-            let residual = match &ctx.facts {
-                Some(facts) => expr.residual(facts),
-                None => expr,
-            };
+            let residual = ctx.residual(text_of(&doc, f.condition), &mut parsed);
             if residual == Expr::Const(false) {
                 continue;
             }
@@ -852,27 +895,33 @@ fn hits(
     relaxed: bool,
 ) -> Result<Vec<Hit>, Failure> {
     let f = opened.fields;
-    let mut body_snippets = SnippetGenerator::create(searcher, query, f.body)?;
-    body_snippets.set_max_num_chars(180);
+    let mut stemmer: TextAnalyzer = opened.index.tokenizer_for_field(f.body)?;
     let mut title_snippets = SnippetGenerator::create(searcher, query, f.title)?;
     title_snippets.set_max_num_chars(10_000);
     let mut out = Vec::new();
     for c in kept {
         let doc = &c.doc;
-        let body = text_of(doc, f.body);
-        let snippet = body_snippets.snippet(body);
-        let (snippet, highlight) = if snippet.is_empty() {
-            let (lead, cut) = text::lead(body, 180);
-            text::tidy(&lead, &[], false, cut)
-        } else {
-            let range = snippet.fragment_range();
-            text::tidy(
-                snippet.fragment(),
-                snippet.highlighted(),
-                range.start > 0,
-                range.end < body.trim_end().len(),
-            )
+        // A step's text filled in with the profile's values, if it has any to fill in.
+        let source = text_of(doc, f.source);
+        let filled = match &ctx.env {
+            Some(env) if !source.is_empty() => Some(build::join_text(
+                build::step_text(env, source),
+                text_of(doc, f.notes),
+            )),
+            _ => None,
         };
+        let body = filled.as_deref().unwrap_or(text_of(doc, f.body));
+        let sources = [
+            snippet::Source {
+                text: body,
+                code: false,
+            },
+            snippet::Source {
+                text: text_of(doc, f.code),
+                code: true,
+            },
+        ];
+        let (snippet, highlight) = snippet::make(&sources, groups, &mut stemmer, snippet::BUDGET);
         let title = text_of(doc, f.title).to_string();
         let t = title_snippets.snippet(&title);
         let offset = t.fragment_range().start;
@@ -919,6 +968,7 @@ fn hits(
             conditions,
             revision: c.revision,
             missing,
+            total: 0,
         });
     }
     Ok(out)
@@ -1010,6 +1060,13 @@ pub fn render_text(results: &Results, color: bool) -> String {
                 h.missing.join(", ")
             ));
         }
+    }
+    let more = results.total.saturating_sub(results.hits.len());
+    if more > 0 {
+        out.push_str(&format!(
+            "\n… and {more} more (use --limit {} to see them all)\n",
+            results.total
+        ));
     }
     out
 }

@@ -6,7 +6,8 @@
 //! - `consen*` matches words starting with `consen`.
 //! - A word of 4 letters or more also matches words one edit away (two for 8 letters or more),
 //!   ranked below exact matches.
-//! - Titles count more than sections and runbook titles, which count more than bodies.
+//! - Titles count more than sections and runbook titles, which count more than bodies; the
+//!   code blocks of a chapter count least.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,6 +35,9 @@ const TITLE_BOOST: f32 = 3.0;
 const SECTION_BOOST: f32 = 1.3;
 const RUNBOOK_BOOST: f32 = 0.8;
 const BODY_BOOST: f32 = 1.0;
+/// A chapter's code blocks (the guide's TOML examples are full of fact names): findable, but
+/// below prose that says the same words.
+const CODE_BOOST: f32 = 0.2;
 /// How much a near match counts, by number of edits, and a prefix match.
 const EDIT_BOOST: [f32; 3] = [1.0, 0.4, 0.25];
 const PREFIX_BOOST: f32 = 0.8;
@@ -114,6 +118,16 @@ pub struct Group {
     pub query: Box<dyn Query>,
     /// Whether the index holds the part at all (exactly or nearly): when not, a suggestion.
     pub known: bool,
+    /// The stems that match it, each with how much it counts (1 for the word itself, less
+    /// for a near word or a prefix's); all of them, in that order, for a phrase.
+    pub stems: Vec<(String, f32)>,
+}
+
+impl Group {
+    /// Whether the words of a phrase must all be there (rather than any one stem).
+    pub fn needs_all(&self) -> bool {
+        matches!(self.part, Part::Phrase(_)) && self.stems.len() > 1
+    }
 }
 
 pub struct Builder<'a> {
@@ -170,12 +184,13 @@ impl<'a> Builder<'a> {
             term_query(f.section, stem, SECTION_BOOST * boost),
             term_query(f.runbook_title, stem, RUNBOOK_BOOST * boost),
             term_query(f.body, stem, BODY_BOOST * boost),
+            term_query(f.code, stem, CODE_BOOST * boost),
         ]
     }
 
     fn stem_known(&self, stem: &str) -> bool {
         let f = &self.fields;
-        [f.title, f.section, f.runbook_title, f.body]
+        [f.title, f.section, f.runbook_title, f.body, f.code]
             .iter()
             .any(|&field| {
                 self.searcher
@@ -241,6 +256,7 @@ impl<'a> Builder<'a> {
                 let stem = self.stem(word);
                 let mut known = self.stem_known(&stem);
                 let mut clauses = self.stem_query(&stem, 1.0);
+                let mut matched = vec![(stem.clone(), 1.0)];
                 let len = word.chars().count();
                 let distance = match len {
                     0..=3 => 0,
@@ -268,6 +284,7 @@ impl<'a> Builder<'a> {
                         }
                         stems.insert(s.clone(), d);
                         clauses.extend(self.stem_query(&s, EDIT_BOOST[d.min(2)]));
+                        matched.push((s, EDIT_BOOST[d.min(2)]));
                         known = true;
                     }
                 }
@@ -275,6 +292,7 @@ impl<'a> Builder<'a> {
                     part: part.clone(),
                     query: Box::new(BooleanQuery::union(clauses)),
                     known,
+                    stems: matched,
                 }
             }
             Part::Prefix(prefix) => {
@@ -303,6 +321,7 @@ impl<'a> Builder<'a> {
                     part: part.clone(),
                     query: Box::new(BooleanQuery::union(clauses)),
                     known,
+                    stems: stems.into_iter().map(|s| (s, PREFIX_BOOST)).collect(),
                 }
             }
             Part::Phrase(words) => {
@@ -313,6 +332,7 @@ impl<'a> Builder<'a> {
                         part: part.clone(),
                         query: Box::new(BooleanQuery::union(self.stem_query(&stems[0], 1.0))),
                         known,
+                        stems: vec![(stems[0].clone(), 1.0)],
                     };
                 }
                 let phrase = |field: Field, boost: f32| -> Box<dyn Query> {
@@ -330,8 +350,10 @@ impl<'a> Builder<'a> {
                         phrase(f.section, SECTION_BOOST),
                         phrase(f.runbook_title, RUNBOOK_BOOST),
                         phrase(f.body, BODY_BOOST),
+                        phrase(f.code, CODE_BOOST),
                     ])),
                     known,
+                    stems: stems.into_iter().map(|s| (s, 1.0)).collect(),
                 }
             }
         }

@@ -3,10 +3,11 @@
 //!
 //! Every document says what it is in `type`. A chapter section fills the fields that apply to
 //! it: `runbook_title` is the chapter's title, `section_id` its file, `step` the heading's
-//! anchor, `title` and `body` the heading and its text; the step-only fields stay empty.
+//! anchor, `title` and `body` the heading and its text (its code blocks in `code`); the
+//! step-only fields stay empty.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// tantivy's English tokenizer: words, lowercased, Snowball-stemmed.
@@ -29,8 +30,17 @@ pub struct Fields {
     pub section: Field,
     pub step: Field,
     pub title: Field,
-    /// The step's text with the Markdown stripped, with its wait and expiry notes.
+    /// The step's text as a checklist without a profile shows it (facts, lookups and customer
+    /// fields filled in), with the Markdown stripped, then its wait and expiry notes; a
+    /// chapter section's prose.
     pub body: Field,
+    /// A chapter section's code blocks, which count less than its prose.
+    pub code: Field,
+    /// A step's body as written (Markdown, with its `{{ ... }}`), when it has any, to fill in
+    /// with a profile's values.
+    pub source: Field,
+    /// A step's wait and expiry notes as the end of `body` has them.
+    pub notes: Field,
     /// Every word of the titles and body as written (not stemmed), for the dictionary only.
     pub words: Field,
     pub kind: Field,
@@ -38,7 +48,8 @@ pub struct Fields {
     pub role_title: Field,
     /// The facts the step's condition mentions, one term each.
     pub facts: Field,
-    /// The whole condition (runbook, section and step), in the condition language.
+    /// The whole condition (runbook, section and step), in the condition language; also a
+    /// fast field, to count hits without reading their documents.
     pub condition: Field,
     /// The revision's place among its runbook's revisions.
     pub revision: Field,
@@ -48,9 +59,12 @@ pub struct Fields {
     pub current: Field,
     /// A hash of what is shown, to fold the copies a shared step leaves in several revisions.
     pub digest: Field,
+    /// 1 for such a copy: the same step, searched and shown the same, as in an earlier
+    /// revision of its runbook (a fast field, for counting hits).
+    pub copy: Field,
 }
 
-const NAMES: [&str; 18] = [
+const NAMES: [&str; 22] = [
     "type",
     "runbook",
     "runbook_title",
@@ -59,6 +73,9 @@ const NAMES: [&str; 18] = [
     "step",
     "title",
     "body",
+    "code",
+    "source",
+    "notes",
     "words",
     "kind",
     "role",
@@ -69,6 +86,7 @@ const NAMES: [&str; 18] = [
     "revisions",
     "current",
     "digest",
+    "copy",
 ];
 
 pub fn schema() -> Schema {
@@ -94,8 +112,14 @@ pub fn schema() -> Schema {
             "facts" => {
                 b.add_text_field(name, STRING);
             }
-            "runbook_title" | "section" | "title" | "body" => {
+            "runbook_title" | "section" | "title" | "body" | "code" => {
                 b.add_text_field(name, stemmed.clone());
+            }
+            "condition" => {
+                b.add_text_field(name, STORED | FAST);
+            }
+            "copy" => {
+                b.add_u64_field(name, FAST);
             }
             "words" => {
                 b.add_text_field(name, words.clone());
@@ -124,6 +148,9 @@ impl Fields {
             step: f("step")?,
             title: f("title")?,
             body: f("body")?,
+            code: f("code")?,
+            source: f("source")?,
+            notes: f("notes")?,
             words: f("words")?,
             kind: f("kind")?,
             role: f("role")?,
@@ -134,6 +161,7 @@ impl Fields {
             revisions: f("revisions")?,
             current: f("current")?,
             digest: f("digest")?,
+            copy: f("copy")?,
         };
         (schema.fields().count() == NAMES.len()).then_some(fields)
     }
