@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{project, runbook};
+use common::{copy_dir, project, runbook};
 use serde_json::Value;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -67,7 +67,7 @@ fn relevance_on_the_work_365_runbooks() {
         (
             "assigning premium licences",
             &[],
-            "prerequisites#assign-aad-premium-licences",
+            "prerequisites#assign-aad-premium-licenses",
         ),
         (
             "\"application id\" region",
@@ -173,10 +173,12 @@ fn older_revisions_are_found_and_marked() {
         "promote the service account to system administrator",
         &[],
     );
-    let h = found
-        .iter()
-        .find(|h| h["address"] == "service-account#promote-to-admin")
-        .unwrap();
+    // The step is in both revisions, worded differently: the pre-2.5 one is marked.
+    let before_2_5 = |h: &&Value| {
+        h["address"] == "service-account#promote-to-admin"
+            && h["revision"]["versions"] == "before 2.5"
+    };
+    let h = found.iter().find(before_2_5).unwrap();
     assert_eq!(h["revision"]["status"], "older");
     assert_eq!(
         h["revision"]["label"],
@@ -193,18 +195,23 @@ fn older_revisions_are_found_and_marked() {
         text.contains("service-account#promote-to-admin  (older revision: before 2.5, 2019-02-04)"),
         "{text}"
     );
-    // For a customer on 2.0, that revision is the current one.
+    // For a customer on 2.0 (below the shipped content's minimum: on a fixture), the old
+    // revision is the current one.
+    let dir = fixture();
+    let found = hits(dir.path(), "old registration page", &[]);
+    assert_eq!(found[0]["address"], "install#old-portal");
+    assert_eq!(
+        found[0]["revision"]["label"],
+        "older revision: before 2.5, 2019-01-01"
+    );
     let old = hits(
-        d,
-        "promote the service account to system administrator",
+        dir.path(),
+        "old registration page",
         &["--set", "version=2.0"],
     );
-    let h = old
-        .iter()
-        .find(|h| h["address"] == "service-account#promote-to-admin")
-        .unwrap();
-    assert_eq!(h["revision"]["status"], "current");
-    assert!(h["revision"]["label"].is_null());
+    assert_eq!(old[0]["address"], "install#old-portal");
+    assert_eq!(old[0]["revision"]["status"], "current");
+    assert!(old[0]["revision"]["label"].is_null());
 }
 
 #[test]
@@ -348,8 +355,8 @@ fn refreshes_after_an_edit_and_only_what_changed() {
     let post_install = d.join("runbooks/post-install.toml");
     let original = fs::read_to_string(&post_install).unwrap();
     let edited = original.replacen(
-        "title = \"Unassign the Global Admin role from the service account\"",
-        "title = \"Unassign the flamingo role from the service account\"",
+        "title = \"Unassign the Global Admin permissions from the service account\"",
+        "title = \"Unassign the flamingo permissions from the service account\"",
         1,
     );
     assert_ne!(original, edited);
@@ -375,8 +382,8 @@ fn refreshes_after_an_edit_and_only_what_changed() {
     fs::write(
         &requirements,
         text.replace(
-            "Assign a Dynamics 365 licence to the Global Administrator",
-            "Assign a Dynamics 365 licence to the pelican",
+            "Assign a Dynamics 365 license to the Global Administrator",
+            "Assign a Dynamics 365 license to the pelican",
         ),
     )
     .unwrap();
@@ -385,8 +392,8 @@ fn refreshes_after_an_edit_and_only_what_changed() {
     assert!(out.starts_with("search index refreshed ("), "{out}");
     let found = addresses(&hits(d, "pelican", &[]));
     assert!(
-        found.contains(&"prerequisites#global-admin-d365-licence".to_string())
-            && found.contains(&"upgrade-prerequisites#global-admin-d365-licence".to_string()),
+        found.contains(&"prerequisites#global-admin-d365-license".to_string())
+            && found.contains(&"upgrade-prerequisites#global-admin-d365-license".to_string()),
         "{found:?}"
     );
 
@@ -617,4 +624,134 @@ fn index_reports_and_search_needs_a_project() {
     let out = run(dir.path(), &["search", "?!"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to search for"));
+}
+
+/// A copy of `tests/fixtures/search`: one runbook in two revisions (with a shared step),
+/// customer fields and a lookup in a step's text, a profile, and a chapter with a TOML example.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/search");
+    copy_dir(&from, dir.path());
+    dir
+}
+
+/// The words a hit highlights in its snippet.
+fn highlighted(hit: &Value) -> Vec<String> {
+    let snippet = hit["snippet"].as_str().unwrap();
+    hit["highlight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize].into())
+        .collect()
+}
+
+#[test]
+fn a_snippet_shows_the_sentence_that_answers_with_its_neighbours() {
+    let dir = fixture();
+    let d = dir.path();
+    let found = hits(d, "how long is the consent link valid", &[]);
+    assert_eq!(found[0]["address"], "install#copy-consent-link");
+    let snippet = found[0]["snippet"].as_str().unwrap();
+    // The expiry, worded as the checklist words it, after the sentence before it.
+    assert!(
+        snippet.ends_with(
+            "of Complete the registration process. Expires after 15 min. The link is valid for \
+             only 15 minutes."
+        ),
+        "{snippet}"
+    );
+    assert!(snippet.starts_with('…'), "{snippet}");
+    assert_eq!(highlighted(&found[0]), vec!["link", "link", "valid"]);
+    // Stemmed as the index stems: "expired" finds and highlights "expires".
+    let found = hits(d, "link expired", &[]);
+    assert_eq!(found[0]["address"], "install#copy-consent-link");
+    assert!(highlighted(&found[0]).contains(&"expires".to_string()));
+    // The wait and expiry notes are searched.
+    let found = hits(d, "valid minutes", &[]);
+    assert_eq!(addresses(&found), vec!["install#copy-consent-link"]);
+    let (text, _) = ok(d, &["search", "how long is the consent link valid"]);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn snippets_show_step_text_filled_in_as_the_checklist_fills_it() {
+    let dir = fixture();
+    let d = dir.path();
+    let found = hits(d, "service account user", &[]);
+    assert_eq!(found[0]["address"], "install#create-service-account");
+    let snippet = found[0]["snippet"].as_str().unwrap();
+    assert_eq!(
+        snippet,
+        "Create an Office 365 user to be the service account (for example \
+         svc@[customer domain]), in the [Data centre]. Enter the application ID us-app-id \
+         (US Data Center) or eu-app-id (EU Data Center) when asked."
+    );
+    for hit in hits(d, "service account", &["--limit", "50"]) {
+        let snippet = hit["snippet"].as_str().unwrap();
+        assert!(!snippet.contains("{{"), "{snippet}");
+    }
+    // The placeholders are the checklist's own.
+    let (checklist, _) = ok(d, &["checklist", "--format", "md"]);
+    assert!(checklist.contains("svc@[customer domain]"), "{checklist}");
+    // With a profile, its values.
+    let profile = d.join("examples/contoso.toml");
+    let found = hits(
+        d,
+        "service account user",
+        &["--profile", profile.to_str().unwrap()],
+    );
+    assert_eq!(
+        found[0]["snippet"],
+        "Create an Office 365 user to be the service account (for example svc@contoso.com), in \
+         the EU Data Center. Enter the application ID eu-app-id when asked."
+    );
+    assert_eq!(highlighted(&found[0]), vec!["user", "service", "account"]);
+}
+
+#[test]
+fn code_blocks_in_chapters_rank_below_steps() {
+    let dir = fixture();
+    let d = dir.path();
+    // The chapter's TOML example says "tier" four times; a step says it once, in a long text.
+    let found = hits(d, "tier", &[]);
+    assert_eq!(
+        addresses(&found),
+        vec!["install#connect-partner-centre", "guide/authoring.md#facts"]
+    );
+    // Still found, with the code as its snippet when only the code has the words.
+    let found = hits(d, "enum", &[]);
+    assert_eq!(addresses(&found), vec!["guide/authoring.md#facts"]);
+    assert_eq!(highlighted(&found[0]), vec!["enum"]);
+    // The prose of a chapter is not code: it counts as a step's text does.
+    let found = hits(d, "declared", &[]);
+    assert_eq!(found[0]["snippet"], "Each fact is declared once.");
+}
+
+#[test]
+fn the_output_says_how_many_hits_the_limit_left_out() {
+    let dir = fixture();
+    let d = dir.path();
+    // Five steps say "portal": one of them is in both revisions (once), one only in the older.
+    let all = hits(d, "portal", &["--limit", "50"]);
+    assert_eq!(all.len(), 5, "{:#?}", addresses(&all));
+    assert!(all.iter().all(|h| h["total"] == 5));
+    let some = hits(d, "portal", &["--limit", "2"]);
+    assert_eq!(some.len(), 2);
+    assert!(some.iter().all(|h| h["total"] == 5));
+    let (text, _) = ok(d, &["search", "portal", "--limit", "2"]);
+    assert!(
+        text.ends_with("\n\n… and 3 more (use --limit 5 to see them all)\n"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+    // Counted as shown: the profile's steps only.
+    let two_tier = hits(d, "portal", &["--set", "tier=2-tier", "--limit", "1"]);
+    assert_eq!(two_tier[0]["total"], 4);
+    let (text, _) = ok(
+        d,
+        &["search", "portal", "--set", "tier=2-tier", "--limit", "50"],
+    );
+    assert!(!text.contains("more (use --limit"), "{text}");
+    assert_eq!(text.matches("\n   install#").count(), 4, "{text}");
 }
