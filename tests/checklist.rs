@@ -429,13 +429,11 @@ fn a_user_template_replaces_the_built_in_one() {
     .unwrap();
     let out = runbook()
         .args([
+            "-C",
+            "tests/fixtures/base",
             "checklist",
             "--format",
             "txt",
-            "--set",
-            "mode=upgrade",
-            "--set",
-            "identity=application-user",
             "--template",
         ])
         .arg(&template)
@@ -446,10 +444,7 @@ fn a_user_template_replaces_the_built_in_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "service-account\nprerequisites\nupgrade-prerequisites\ninstall\npost-install\napplication-user\n"
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "base\n");
 }
 
 #[test]
