@@ -6,11 +6,14 @@
 # kept, reporting wall time, CPU time (user + system), the ratio of the wall times, peak memory
 # (max RSS), output size, and the bytes a reader downloads for one search
 # (measured in headless Chromium when it and tests/browser's packages are there). mdBook is
-# installed with `cargo install mdbook`.
+# installed with `cargo install mdbook`. Then, for each book, the addresses: every HTML page
+# mdBook writes for a chapter must be at the same path in runbook's output, or the script
+# fails once the table is printed.
 #
 #   bash benches/site/bench.sh            results as a Markdown table on stdout
 #   BENCH_DIR=/tmp/b bash benches/site/bench.sh    keep the books and sites there
 #   COPIES="21 102" bash benches/site/bench.sh     choose the replicated sizes
+#   COPIES= bash benches/site/bench.sh             the guide only
 #   RUNS=5 bash benches/site/bench.sh              builds of each book by each tool
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -18,7 +21,7 @@ cd "$root"
 guide="${GUIDE:-$root/../shared/corpora/mdbook-guide}"
 work="${BENCH_DIR:-$(mktemp -d)}"
 mkdir -p "$work"
-copies="${COPIES:-21 51 102}"
+copies="${COPIES-21 51 102}"
 runs="${RUNS:-3}"
 if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
   echo "RUNS must be a whole number of builds, 1 or more (got '$runs')" >&2
@@ -136,5 +139,36 @@ for book in "${books[@]}"; do
     "$(mb "$m_kb" 1024)" "$(mb "$r_kb" 1024)" "$(mb "$m_bytes" 1048576)" "$(mb "$r_bytes" 1048576)" \
     "${downloads[0]}" "${downloads[1]}"
 done
+
+# The same addresses: every HTML page mdBook wrote, but its own toc.html (the sidebar for
+# readers without JavaScript; runbook's is toc.js), is at the same path in runbook's output.
+echo
+echo "| chapters | HTML pages mdBook writes | at the same path in runbook's output |"
+echo "|---:|---:|---:|"
+addresses_differ=0
+for book in "${books[@]}"; do
+  n="$(chapters_of "$book")"
+  if [[ ! -f "$work/out/mdbook-$book/index.html" || ! -f "$work/out/runbook-$book/index.html" ]]; then
+    echo "| $n | (a build of $book failed) | |"
+    addresses_differ=1
+    continue
+  fi
+  pages="$(cd "$work/out/mdbook-$book" && find . -name '*.html' ! -path ./toc.html | sed 's|^\./||' | sort)"
+  total="$(printf '%s\n' "$pages" | grep -c . || true)"
+  missing="$(printf '%s\n' "$pages" | while IFS= read -r page; do
+    [[ -z "$page" || -f "$work/out/runbook-$book/$page" ]] || printf '%s\n' "$page"
+  done)"
+  same=$((total - $(printf '%s\n' "$missing" | grep -c . || true)))
+  echo "| $n | $total | $same |"
+  if [[ -n "$missing" ]]; then
+    addresses_differ=1
+    printf 'not in runbook'"'"'s output for %s:\n%s\n' "$book" "$missing" >&2
+  fi
+done
+
 echo >&2
 echo "books and sites are in $work ($runs builds of each book by each tool; the median shown)" >&2
+if [[ "$addresses_differ" == 1 ]]; then
+  echo "runbook build wrote some of mdBook's pages elsewhere (listed above)" >&2
+  exit 1
+fi
