@@ -26,7 +26,8 @@
       title.style.cssText = "margin:0 0 0.5rem;font-weight:700;font-family:system-ui,sans-serif";
       title.textContent = "The site did not build. This page is the last site that built; it reloads once the build succeeds.";
       var pre = document.createElement("pre");
-      pre.style.cssText = "margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font:inherit;background:none;color:inherit;padding:0";
+      // Diagnostics point at columns: their lines are kept, and scroll on a narrow screen.
+      pre.style.cssText = "margin:0;white-space:pre;overflow-x:auto;font:inherit;background:none;color:inherit;padding:0";
       box.appendChild(title);
       box.appendChild(pre);
     }
