@@ -1065,8 +1065,7 @@ fn link_error(why: &str, written: &str, span: Option<&Span>, path: &Path) -> Dia
         Some(s) => d.at(s).label("this link"),
         None => d.path(path),
     };
-    let missing_page = why.ends_with("which the site does not have");
-    if missing_page && (written.ends_with(".md") || written.contains(".md#")) {
+    if written.ends_with(".md") || written.contains(".md#") {
         d.help("a link to a Markdown file must name a chapter listed in SUMMARY.md")
     } else {
         d
