@@ -15,6 +15,7 @@ pub mod facts;
 pub mod profile;
 pub mod project;
 pub mod render;
+pub mod run;
 pub mod runbook;
 pub mod search;
 pub mod site;

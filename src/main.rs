@@ -55,6 +55,11 @@ enum ListFormat {
 enum Command {
     /// Validate everything; report every problem with file:line:col.
     Check,
+    /// A team's run of one customer's checklist, recorded in runs/NAME.jsonl.
+    Run {
+        #[command(subcommand)]
+        command: cli::run::RunCommand,
+    },
     /// Runbooks, their revisions and version ranges, step counts.
     List {
         #[arg(long, value_enum, default_value = "text")]
@@ -269,6 +274,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Index(args) => Ok(cli::search::index(root, stderr_color(cli), args)?),
         Command::Build(args) => Ok(cli::site::build(root, stderr_color(cli), args)?),
         Command::Serve(args) => Ok(cli::site::serve(root, stderr_color(cli), args)?),
+        Command::Run { command } => Ok(cli::run::run(root, command)?),
     }
 }
 

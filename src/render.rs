@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, Error, ErrorKind, Value, context};
+use minijinja::{Environment, Error, ErrorKind, Value};
 use pulldown_cmark::{Options, Parser, html};
+use serde::Serialize;
 
 use crate::checklist::Checklist;
 use crate::diagnostics::{Diagnostic, SourceFile, Span};
@@ -30,7 +31,7 @@ impl Format {
     }
 }
 
-const BUILT_IN: [(&str, &str); 3] = [
+const BUILT_IN: [(&str, &str); 5] = [
     (
         "checklist.md.j2",
         include_str!("../templates/checklist.md.j2"),
@@ -42,6 +43,14 @@ const BUILT_IN: [(&str, &str); 3] = [
     (
         "checklist.txt.j2",
         include_str!("../templates/checklist.txt.j2"),
+    ),
+    (
+        "run-report.md.j2",
+        include_str!("../templates/run-report.md.j2"),
+    ),
+    (
+        "run-report.html.j2",
+        include_str!("../templates/run-report.html.j2"),
     ),
 ];
 
@@ -60,12 +69,30 @@ pub fn checklist(
     template: Option<&Path>,
     terminal: Terminal,
 ) -> Result<String, Diagnostic> {
-    let Some(name) = format.template_name() else {
-        let mut json = serde_json::to_string_pretty(checklist)
-            .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))?;
-        json.push('\n');
-        return Ok(json);
-    };
+    match format.template_name() {
+        Some(name) => render(name, "checklist", checklist, root, template, terminal),
+        None => json(checklist),
+    }
+}
+
+/// Pretty JSON with a final newline.
+pub fn json<T: Serialize>(value: &T) -> Result<String, Diagnostic> {
+    let mut json = serde_json::to_string_pretty(value)
+        .map_err(|e| Diagnostic::error(format!("cannot write JSON: {e}")))?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Renders `value`, as the variable `var`, through the template `name`: the project's own
+/// `templates/<name>`, or `template` when given, else the built-in one.
+pub fn render<T: Serialize>(
+    name: &str,
+    var: &str,
+    value: &T,
+    root: &Path,
+    template: Option<&Path>,
+    terminal: Terminal,
+) -> Result<String, Diagnostic> {
     let (file, source) = template_source(name, root, template)?;
     let mut env = environment(terminal);
     env.set_auto_escape_callback(|name| {
@@ -81,13 +108,15 @@ pub fn checklist(
         .as_ref()
         .map_or_else(|| format!("templates/{name}"), |p| p.display().to_string());
     let source_file = SourceFile::new(shown, file.clone().unwrap_or_default(), source.clone());
-    env.add_template_owned(name, source)
+    env.add_template_owned(name.to_string(), source)
         .map_err(|e| template_error(&source_file, &e))?;
     let tmpl = env
         .get_template(name)
         .map_err(|e| template_error(&source_file, &e))?;
+    let ctx: std::collections::BTreeMap<&str, Value> =
+        [(var, Value::from(minijinja::value::Serde(value)))].into();
     let mut out = tmpl
-        .render(context! { checklist => Value::from(minijinja::value::Serde(checklist)) })
+        .render(ctx)
         .map_err(|e| template_error(&source_file, &e))?;
     if !out.ends_with('\n') {
         out.push('\n');
