@@ -47,10 +47,6 @@ pub struct IndexArgs {
     /// Rebuild from scratch.
     #[arg(long)]
     pub force: bool,
-    /// Then keep watching the sources: refresh the index when one changes, and tell searches
-    /// that it is fresh, so they skip checking every file (until stopped with Ctrl-C).
-    #[arg(long)]
-    pub watch: bool,
 }
 
 /// A progress bar on standard error, shown only on a terminal and only once the work has
@@ -157,20 +153,11 @@ pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnos
     Ok(())
 }
 
-pub fn index(root: &Path, color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
+pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
     let bar = Bar::new();
     let result = search::index(root, args.force, &bar);
     bar.finish();
-    match result {
-        Ok(summary) => super::print(&format!("{}\n", describe(&summary)))?,
-        // The watcher reports it, and goes on until it is mended.
-        Err(_) if args.watch => {}
-        Err(d) => return Err(d),
-    }
-    if args.watch {
-        watch(root, color)?;
-    }
-    Ok(())
+    super::print(&format!("{}\n", describe(&result?)))
 }
 
 /// What `index` did, in one line.
@@ -199,35 +186,4 @@ fn describe(summary: &search::IndexSummary) -> String {
         "{what}: {} runbooks, {} steps, {} chapter sections",
         summary.runbooks, summary.steps, summary.chapter_sections
     )
-}
-
-#[cfg(target_os = "linux")]
-fn watch(root: &Path, color: bool) -> Result<(), Diagnostics> {
-    use search::watch::Report;
-    // Not `println!`, which panics once a reader of the output has gone.
-    let say = |line: &str| {
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
-    };
-    search::watch::watch(root, &mut |report| match report {
-        Report::Watching(folders) => say(&format!(
-            "watching {folders} folders; searches ask this process whether the index is fresh \
-             (Ctrl-C to stop)"
-        )),
-        Report::Checked(summary) => say(&describe(summary)),
-        Report::Failed(diagnostics) => {
-            eprint!("{}", diagnostics.render(color));
-            eprintln!("searches check the sources themselves until this is mended");
-        }
-        Report::Unsure(why) => {
-            eprintln!("warning: {why}; searches check the sources themselves");
-        }
-        Report::Missed(why) => {
-            eprintln!("warning: file notifications were lost ({why}); checking every source");
-        }
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn watch(_root: &Path, _color: bool) -> Result<(), Diagnostics> {
-    Err(Diagnostic::error("`runbook index --watch` needs Linux (inotify)").into())
 }

@@ -75,15 +75,6 @@ pub mod schema;
 mod snippet;
 mod store;
 mod text;
-#[cfg(target_os = "linux")]
-pub mod watch;
-/// Elsewhere there is no watcher (it needs inotify): every search checks for itself.
-#[cfg(not(target_os = "linux"))]
-mod watch {
-    pub fn vouched(_root: &std::path::Path) -> Option<String> {
-        None
-    }
-}
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
@@ -261,7 +252,7 @@ pub fn index(
         let _lock = store.lock()?;
         refresh_locked(&store, true, progress)?
     } else {
-        fresh(&store, true, progress)?
+        fresh(&store, progress)?
     };
     let searcher = opened.reader.searcher();
     // A count, not the term's document frequency, which still counts deleted documents.
@@ -276,7 +267,7 @@ pub fn index(
         })? as u64;
     Ok(IndexSummary {
         outcome,
-        runbooks: opened.manifest().map_or(0, |m| m.runbooks.len()),
+        runbooks: opened.manifest.runbooks.len(),
         steps: searcher.num_docs() - chapter_sections,
         chapter_sections,
     })
@@ -286,56 +277,9 @@ pub fn index(
 pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Results, Diagnostics> {
     trace("search");
     let store = Store::new(root);
-    // A watcher, if one runs, answers while the facts are read.
-    let (ctx, vouched) = std::thread::scope(|s| {
-        let asked = s.spawn(|| watch::vouched(root));
-        let ctx = Context::new(root, req);
-        trace("context");
-        let vouched = asked.join().ok().flatten();
-        trace("asked the watcher");
-        (ctx, vouched)
-    });
-    let ctx = ctx?;
-    // The usual case, nothing changed: search the index while other threads check that its
-    // sources did not change (unless a watcher vouched for it). The answer is used only if
-    // they did not.
-    let mut quick_checked = false;
-    if let Ok(current) = store.current() {
-        // A watcher saw every change up to now, and checked this very state after the last.
-        let vouched_for = vouched.as_ref() == Some(&current.token);
-        if vouched_for {
-            trace("vouched for by the watcher");
-        }
-        let check = manifest::QuickCheck::new(&store.root, &current.text);
-        let result = std::thread::scope(|s| {
-            if !vouched_for {
-                for _ in 0..check.helpers() {
-                    s.spawn(|| check.work());
-                }
-            }
-            let result = current.open().map(|opened| {
-                trace("opened");
-                attempt(&opened, req, &ctx)
-            });
-            trace("searched");
-            if !vouched_for {
-                check.work();
-            }
-            result
-        });
-        let fresh = vouched_for || check.fresh();
-        quick_checked = true;
-        trace("checked");
-        if fresh {
-            match result {
-                Ok(Ok(results)) => return Ok(results),
-                Ok(Err(Failure::Input(d))) => return Err(d),
-                Ok(Err(Failure::Damaged(_))) | Err(_) => {}
-            }
-        }
-    }
-    // The quick check failed already: go straight to the full one.
-    let (opened, _) = fresh(&store, !quick_checked, progress)?;
+    let ctx = Context::new(root, req)?;
+    trace("context");
+    let (opened, _) = fresh(&store, progress)?;
     trace("index fresh");
     match attempt(&opened, req, &ctx) {
         Ok(results) => Ok(results),
@@ -362,24 +306,14 @@ pub fn search(root: &Path, req: &Request, progress: &dyn Progress) -> Result<Res
 }
 
 /// The index, up to date. Only takes the writer's lock when something must be written.
-/// `quick`: try the quick staleness check before the full one.
-fn fresh(
-    store: &Store,
-    quick: bool,
-    progress: &dyn Progress,
-) -> Result<(Opened, Outcome), Diagnostics> {
+fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Diagnostics> {
     for attempt in 0..3 {
         match store.open() {
             Ok(opened) => {
                 trace("opened");
-                if quick && manifest::quick_fresh(&store.root, &opened.text) {
-                    trace("checked (quick)");
-                    return Ok((opened, Outcome::UpToDate));
-                }
-                let Ok(m) = opened.manifest() else { break };
                 let scan = manifest::scan(&store.root)?;
                 trace("scanned");
-                let status = manifest::check(&store.root, m, &scan);
+                let status = manifest::check(&store.root, &opened.manifest, &scan);
                 trace("checked");
                 match status {
                     Status::Fresh { restamped } => {
@@ -408,7 +342,7 @@ fn fresh(
 /// Saves fresher stamps, unless the manifest changed meanwhile. The caller holds the lock.
 fn restamp(store: &Store, opened: &Opened, m: manifest::Manifest) {
     let path = opened.generation.join(store::MANIFEST);
-    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| *now == *opened.text);
+    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| now == opened.text);
     if unchanged {
         let _ = store.write_manifest(&opened.generation, &m);
     }
@@ -421,17 +355,10 @@ fn refresh_locked(
     force: bool,
     progress: &dyn Progress,
 ) -> Result<(Opened, Outcome), Diagnostics> {
-    let opened = match store.open() {
-        Ok(opened) => match opened.manifest() {
-            Ok(_) => Ok(opened),
-            Err(why) => Err(OpenError::Damaged(why)),
-        },
-        Err(e) => Err(e),
-    };
-    match opened {
+    match store.open() {
         Ok(opened) if !force => {
             let scan = manifest::scan(&store.root)?;
-            let m = opened.manifest().cloned().unwrap_or_default();
+            let m = opened.manifest.clone();
             match manifest::check(&store.root, &m, &scan) {
                 Status::Fresh { restamped } => {
                     if let Some(m) = restamped {
@@ -614,7 +541,7 @@ fn check_filters(opened: &Opened, req: &Request) -> Result<(), Failure> {
     let ids: Vec<&str> = if req.runbooks.is_empty() {
         Vec::new()
     } else {
-        let m = opened.manifest().map_err(Failure::Damaged)?;
+        let m = &opened.manifest;
         m.runbooks.iter().map(|r| r.id.as_str()).collect()
     };
     for id in req.runbooks {

@@ -12,11 +12,9 @@
 //! and then replaces its manifest. A reader that loses a race with a rebuild (its generation
 //! removed under it) just opens the new one.
 
-use std::cell::OnceCell;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
@@ -43,19 +41,9 @@ pub struct Opened {
     pub index: Index,
     pub reader: IndexReader,
     pub fields: Fields,
-    /// The manifest as written; parsed when needed (a search with nothing changed needs only
-    /// the stamps, read straight from the text).
-    pub text: Arc<String>,
-    parsed: OnceCell<Result<Manifest, String>>,
-}
-
-impl Opened {
-    pub fn manifest(&self) -> Result<&Manifest, String> {
-        self.parsed
-            .get_or_init(|| Manifest::parse(&self.text))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
+    pub manifest: Manifest,
+    /// The manifest as read, to tell whether it changed since.
+    pub text: String,
 }
 
 #[derive(Debug)]
@@ -83,12 +71,8 @@ impl Store {
         }
     }
 
+    /// The generation in use: its manifest read, its index opened.
     pub fn open(&self) -> Result<Opened, OpenError> {
-        self.current()?.open()
-    }
-
-    /// The name of the generation in use.
-    fn current_name(&self) -> Result<String, OpenError> {
         let current = match fs::read_to_string(self.dir.join(CURRENT)) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenError::Missing),
@@ -98,66 +82,12 @@ impl Store {
         if !name.starts_with(GEN_PREFIX) || name.contains(['/', '\\']) || name.contains("..") {
             return Err(OpenError::Damaged("its CURRENT file is damaged".into()));
         }
-        Ok(name.to_string())
-    }
-
-    /// The token of the state in use (`Current::token`), without reading the manifest.
-    pub fn token(&self) -> Option<String> {
-        let name = self.current_name().ok()?;
-        let meta = fs::metadata(self.dir.join(&name).join(MANIFEST)).ok()?;
-        Some(token(&name, &meta))
-    }
-
-    /// The generation in use and its manifest, without opening the index yet.
-    pub fn current(&self) -> Result<Current, OpenError> {
-        let name = self.current_name()?;
-        let name = name.as_str();
         let generation = self.dir.join(name);
-        let read = |path: &Path| -> io::Result<(String, fs::Metadata)> {
-            let mut file = File::open(path)?;
-            let meta = file.metadata()?;
-            let mut text = String::with_capacity(meta.len() as usize);
-            io::Read::read_to_string(&mut file, &mut text)?;
-            Ok((text, meta))
-        };
-        let (text, meta) = match read(&generation.join(MANIFEST)) {
-            Ok(read) => read,
-            Err(e) => {
-                return Err(OpenError::Damaged(format!("cannot read its manifest: {e}")));
-            }
-        };
-        Manifest::check_header(&text).map_err(OpenError::Damaged)?;
+        let text = fs::read_to_string(generation.join(MANIFEST))
+            .map_err(|e| OpenError::Damaged(format!("cannot read its manifest: {e}")))?;
+        let manifest = Manifest::parse(&text).map_err(OpenError::Damaged)?;
         super::trace("manifest read");
-        Ok(Current {
-            token: token(name, &meta),
-            generation,
-            text: Arc::new(text),
-        })
-    }
-}
-
-/// Names one state of the index: its generation and the manifest file in it, which every
-/// refresh replaces (a new file, so a new inode).
-fn token(generation: &str, manifest: &fs::Metadata) -> String {
-    let stamp = super::manifest::stamp_of(manifest);
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(manifest);
-    #[cfg(not(unix))]
-    let inode = 0;
-    format!("{generation}:{inode}:{}:{}", stamp.size, stamp.mtime)
-}
-
-/// An index generation whose manifest was read.
-pub struct Current {
-    pub generation: PathBuf,
-    pub text: Arc<String>,
-    /// Which state of the index this is (see `watch`).
-    pub token: String,
-}
-
-impl Current {
-    pub fn open(&self) -> Result<Opened, OpenError> {
-        let index = Index::open_in_dir(&self.generation)
+        let index = Index::open_in_dir(&generation)
             .map_err(|e| OpenError::Damaged(format!("cannot open it: {e}")))?;
         let fields = Fields::of(&index.schema())
             .ok_or_else(|| OpenError::Damaged("its schema is not this version's".into()))?;
@@ -167,12 +97,12 @@ impl Current {
             .try_into()
             .map_err(|e| OpenError::Damaged(format!("cannot read it: {e}")))?;
         Ok(Opened {
-            generation: self.generation.clone(),
+            generation,
             index,
             reader,
             fields,
-            text: Arc::clone(&self.text),
-            parsed: OnceCell::new(),
+            manifest,
+            text,
         })
     }
 }
