@@ -244,12 +244,15 @@ fn two_processes_recording_at_once_lose_nothing() {
     for mut c in children {
         c.wait().unwrap();
     }
-    // Each step is done once, whoever won; every line written is whole.
+    // Each step is recorded done once, whoever won (the other is told it is done already);
+    // every line written is whole.
     assert_eq!(status(d)["progress"]["done"], 3);
     let text = fs::read_to_string(d.join("runs/r.jsonl")).unwrap();
-    for line in text.lines() {
-        serde_json::from_str::<Value>(line).unwrap();
-    }
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.iter().filter(|l| l["type"] == "done").count(), 3);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! files, asks git who and which commit, and prints.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
@@ -125,26 +125,28 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
             note,
         } => {
             let run = Opened::open(root, &project, name)?;
-            let state = run.record.replay();
-            let mut lines = Vec::new();
-            let mut seen = Vec::new();
-            for wanted in steps {
-                let step = state.find(wanted)?;
-                if step.mark == Mark::Done || seen.contains(&step.pinned.address) {
-                    return Err(already(name, step).into());
+            let by = who(root, by.as_deref());
+            run.record_under_lock(|state| {
+                let mut lines = Vec::new();
+                let mut seen = Vec::new();
+                for wanted in steps {
+                    let step = state.find(wanted)?;
+                    if step.mark == Mark::Done || seen.contains(&step.pinned.address) {
+                        return Err(already(name, step));
+                    }
+                    seen.push(step.pinned.address.clone());
+                    lines.push(Line::new(
+                        &by,
+                        now,
+                        Event::Done {
+                            step: step.pinned.address.clone(),
+                            hash: run.hash_now(&step.pinned),
+                            note: note.clone(),
+                        },
+                    ));
                 }
-                seen.push(step.pinned.address.clone());
-                lines.push(Line::new(
-                    &who(root, by.as_deref()),
-                    now,
-                    Event::Done {
-                        step: step.pinned.address.clone(),
-                        hash: run.hash_now(&step.pinned),
-                        note: note.clone(),
-                    },
-                ));
-            }
-            run.append(&lines)?;
+                Ok(lines)
+            })?;
             let numbers: Vec<&str> = steps.iter().map(String::as_str).collect();
             super::print(&format!("{name}: done {}\n", numbers.join(", ")))
         }
@@ -154,49 +156,52 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
             note,
             by,
         } => {
-            let run = Opened::open(root, &project, name)?;
-            let state = run.record.replay();
-            let step = state.find(step)?;
-            if step.mark != Mark::Open {
-                return Err(already(name, step).into());
-            }
             if note.trim().is_empty() {
                 return Err(Diagnostic::error("a skipped step needs a reason")
                     .help("say why with --note \"...\"")
                     .into());
             }
-            run.append(&[Line::new(
-                &who(root, by.as_deref()),
-                now,
-                Event::Skip {
-                    step: step.pinned.address.clone(),
-                    hash: run.hash_now(&step.pinned),
-                    note: note.clone(),
-                },
-            )])?;
-            super::print(&format!("{name}: skipped {}\n", step.pinned.number))
+            let run = Opened::open(root, &project, name)?;
+            let by = who(root, by.as_deref());
+            let number = run.record_under_lock(|state| {
+                let step = state.find(step)?;
+                if step.mark != Mark::Open {
+                    return Err(already(name, step));
+                }
+                Ok(vec![Line::new(
+                    &by,
+                    now,
+                    Event::Skip {
+                        step: step.pinned.address.clone(),
+                        hash: run.hash_now(&step.pinned),
+                        note: note.clone(),
+                    },
+                )])
+            })?;
+            super::print(&format!("{name}: skipped {}\n", number.join(", ")))
         }
         RunCommand::Undo { name, step, by } => {
             let run = Opened::open(root, &project, name)?;
-            let state = run.record.replay();
-            let step = state.find(step)?;
-            if step.mark == Mark::Open {
-                return Err(Diagnostic::error(format!(
-                    "step {} ({}) is open: there is nothing to undo",
-                    step.pinned.number, step.pinned.address
-                ))
-                .into());
-            }
-            run.append(&[Line::new(
-                &who(root, by.as_deref()),
-                now,
-                Event::Undo {
-                    step: step.pinned.address.clone(),
-                },
-            )])?;
+            let by = who(root, by.as_deref());
+            let number = run.record_under_lock(|state| {
+                let step = state.find(step)?;
+                if step.mark == Mark::Open {
+                    return Err(Diagnostic::error(format!(
+                        "step {} ({}) is open: there is nothing to undo",
+                        step.pinned.number, step.pinned.address
+                    )));
+                }
+                Ok(vec![Line::new(
+                    &by,
+                    now,
+                    Event::Undo {
+                        step: step.pinned.address.clone(),
+                    },
+                )])
+            })?;
             super::print(&format!(
                 "{name}: step {} is open again\n",
-                step.pinned.number
+                number.join(", ")
             ))
         }
         RunCommand::Status { name, format } => {
@@ -251,15 +256,18 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
         RunCommand::Rebase { name, by } => {
             let run = Opened::open(root, &project, name)?;
             let before = run::status(name, &run.record, &run.now, now);
-            let steps = run::pin(&run.now);
-            run.append(&[Line::new(
-                &who(root, by.as_deref()),
-                now,
-                Event::Rebase {
-                    commit: git(root, &["rev-parse", "HEAD"]),
-                    steps,
-                },
-            )])?;
+            let by = who(root, by.as_deref());
+            let commit = git(root, &["rev-parse", "HEAD"]);
+            run.record_under_lock(|_| {
+                Ok(vec![Line::new(
+                    &by,
+                    now,
+                    Event::Rebase {
+                        commit: commit.clone(),
+                        steps: run::pin(&run.now),
+                    },
+                )])
+            })?;
             let count = |d: run::Drift| before.steps.iter().filter(|s| s.drift == Some(d)).count();
             let reopened = before
                 .steps
@@ -430,6 +438,8 @@ fn start(
 /// A run's record, read, with the checklist the current runbooks give for its facts.
 struct Opened {
     path: PathBuf,
+    /// The path as messages name it.
+    shown: String,
     record: Record,
     now: Checklist,
 }
@@ -470,7 +480,12 @@ impl Opened {
         }
         let profile = profile_of(project, &record, &shown)?;
         let now = build(project, &profile)?;
-        Ok(Opened { path, record, now })
+        Ok(Opened {
+            path,
+            shown: shown.display().to_string(),
+            record,
+            now,
+        })
     }
 
     /// The hash of a step's text as the runbooks give it now, else as pinned.
@@ -484,21 +499,45 @@ impl Opened {
             .map_or_else(|| pinned.hash.clone(), run::step_hash)
     }
 
-    /// Appends lines with one write and an fsync, under the file's lock, so two processes
-    /// recording at once lose nothing.
-    fn append(&self, lines: &[Line]) -> Result<(), Diagnostic> {
+    /// Records the lines `make` gives for the record as it is under the file's lock (read
+    /// anew, so that a step another process recorded a moment ago counts), with one write and
+    /// an fsync: two processes recording at once lose nothing and record nothing twice.
+    /// Returns the numbers of the steps recorded.
+    fn record_under_lock(
+        &self,
+        make: impl FnOnce(&run::State) -> Result<Vec<Line>, Diagnostic>,
+    ) -> Result<Vec<String>, Diagnostic> {
         let fail = |e: std::io::Error| {
             Diagnostic::error(format!("cannot write {}: {e}", self.path.display())).path(&self.path)
         };
         let mut file = std::fs::File::options()
+            .read(true)
             .append(true)
             .open(&self.path)
             .map_err(fail)?;
         file.lock().map_err(fail)?;
-        let text: String = lines.iter().map(Line::to_jsonl).collect();
-        file.write_all(text.as_bytes()).map_err(fail)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(fail)?;
+        let state = Record::parse(&self.shown, &text)?.replay();
+        let lines = make(&state)?;
+        let numbers = lines
+            .iter()
+            .filter_map(|l| match &l.event {
+                Event::Done { step, .. } | Event::Skip { step, .. } | Event::Undo { step } => {
+                    state.find(step).ok().map(|s| s.pinned.number.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        // After a last line cut short, the next line starts on a line of its own.
+        let mut out = String::new();
+        if !text.is_empty() && !text.ends_with('\n') {
+            out.push('\n');
+        }
+        out.extend(lines.iter().map(Line::to_jsonl));
+        file.write_all(out.as_bytes()).map_err(fail)?;
         file.sync_data().map_err(fail)?;
-        Ok(())
+        Ok(numbers)
     }
 }
 
