@@ -550,17 +550,25 @@ fn a_damaged_index_is_rebuilt() {
     assert!(err.contains("rebuilding"), "{err}");
     assert!(out.contains("prerequisites#partner-center-integration-account"));
 
-    // An index from another version, and a missing pointer.
+    // An index from another version (an older format number, or the line format of earlier
+    // versions): rebuilt once, with a notice.
     let manifest = self::generation(d).join("manifest");
-    let text = fs::read_to_string(&manifest).unwrap();
-    let (_, rest) = text.split_once('\n').unwrap();
+    let mut stored: Value = serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
+    stored["format"] = Value::from(0);
+    fs::write(&manifest, stored.to_string()).unwrap();
+    let (_, err) = ok(d, &["search", "admin"]);
+    assert!(err.contains("another version"), "{err}");
+    let (_, err) = ok(d, &["search", "admin"]);
+    assert!(err.is_empty(), "{err}");
+    let manifest = self::generation(d).join("manifest");
     fs::write(
         &manifest,
-        format!("runbook-search-index 0 tantivy-0.1\n{rest}"),
+        "runbook-search-index 4 tantivy-0.27\nstamped 0\n",
     )
     .unwrap();
     let (_, err) = ok(d, &["search", "admin"]);
     assert!(err.contains("another version"), "{err}");
+    // A missing pointer.
     fs::remove_file(d.join(".runbook/index/CURRENT")).unwrap();
     let (out, _) = ok(d, &["search", "admin", "agent", "--limit", "1"]);
     assert!(out.contains("prerequisites#partner-center-integration-account"));

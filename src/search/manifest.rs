@@ -2,26 +2,29 @@
 //! and content hash, so that a search can tell whether the index is up to date by looking at
 //! the files' metadata alone, and a refresh re-indexes only the runbooks that changed.
 //!
-//! Stored beside the index as a small line-based text file (read on every search, so it has to
-//! be quick to parse):
+//! Stored beside the index as JSON (`Manifest` with serde), under the format it was written
+//! for:
 //!
 //! ```text
-//! runbook-search-index 3 tantivy-0.27
-//! stamped 1700000000000000000
-//! dir runbooks <TAB> mtime-ns <TAB> size <TAB> 0
-//! facts runbooks/facts.toml <TAB> mtime-ns <TAB> size <TAB> hash
-//! shared runbooks/shared/mfa.toml <TAB> mtime-ns <TAB> size <TAB> hash
-//! book guide/authoring.md <TAB> mtime-ns <TAB> size <TAB> hash
-//! runbook runbooks/install.toml <TAB> mtime-ns <TAB> size <TAB> hash <TAB> id <TAB> deps
+//! {"format": 5, "engine": "tantivy-0.27", "manifest": {
+//!   "stamped": 1700000000000000000,
+//!   "dirs": [{"path": "runbooks", "stamp": {"mtime": ns, "size": n}, "hash": 0}],
+//!   "facts": {"path": "runbooks/facts.toml", "stamp": .., "hash": ..},
+//!   "shared": [..], "book": [..],
+//!   "runbooks": [{"file": {"path": "runbooks/install.toml", ..}, "id": "install",
+//!                 "deps": ["runbooks/shared/mfa.toml"]}]}}
 //! ```
 //!
-//! `deps` are the shared files the runbook includes from, as paths separated by `|`. The
-//! folders' stamps tell, without listing them, that no file was added, removed or renamed.
+//! `deps` are the shared files the runbook includes from. The folders' stamps tell, without
+//! listing them, that no file was added, removed or renamed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostic;
 use crate::project::{FACTS_FILE, RUNBOOK_DIR, SHARED_DIR};
@@ -31,21 +34,22 @@ use super::text::hash;
 
 /// Bumped whenever the schema, the document contents or this file's format change: an index
 /// of another format is rebuilt.
-pub const FORMAT: u32 = 4;
-const MAGIC: &str = "runbook-search-index";
+pub const FORMAT: u32 = 5;
+/// How manifests began before they were JSON (format 4 and earlier).
+const OLD_MAGIC: &str = "runbook-search-index ";
 const ENGINE: &str = "tantivy-0.27";
 /// A file modified less than this before its stamp was taken may change again without its
 /// modification time changing (coarse file system clocks): its content is checked too.
 const RACY_NS: i128 = 2_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     /// Nanoseconds since the Unix epoch; 0 when unknown (always checked by content).
     pub mtime: i128,
     pub size: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Relative to the project root, with `/` separators.
     pub path: String,
@@ -53,7 +57,7 @@ pub struct Entry {
     pub hash: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunbookEntry {
     pub file: Entry,
     pub id: String,
@@ -61,7 +65,7 @@ pub struct RunbookEntry {
     pub deps: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Manifest {
     /// When the stamps were taken, in nanoseconds since the Unix epoch.
     pub stamped: i128,
@@ -74,127 +78,44 @@ pub struct Manifest {
     pub runbooks: Vec<RunbookEntry>,
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\t' => out.push_str("%09"),
-            '\n' => out.push_str("%0A"),
-            '\r' => out.push_str("%0D"),
-            '|' => out.push_str("%7C"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    s.replace("%09", "\t")
-        .replace("%0A", "\n")
-        .replace("%0D", "\r")
-        .replace("%7C", "|")
-        .replace("%25", "%")
+/// The manifest as stored: JSON, with the format it was written for.
+#[derive(Serialize, Deserialize)]
+struct Stored<M> {
+    format: u32,
+    engine: String,
+    manifest: M,
 }
 
 impl Manifest {
-    pub fn to_text(&self) -> String {
-        let mut out = format!("{MAGIC} {FORMAT} {ENGINE}\nstamped {}\n", self.stamped);
-        let line = |out: &mut String, kind: &str, e: &Entry| {
-            out.push_str(&format!(
-                "{kind} {}\t{}\t{}\t{:016x}",
-                escape(&e.path),
-                e.stamp.mtime,
-                e.stamp.size,
-                e.hash
-            ));
+    pub fn to_json(&self) -> String {
+        let stored = Stored {
+            format: FORMAT,
+            engine: ENGINE.to_string(),
+            manifest: self,
         };
-        for d in &self.dirs {
-            line(&mut out, "dir", d);
-            out.push('\n');
-        }
-        if let Some(f) = &self.facts {
-            line(&mut out, "facts", f);
-            out.push('\n');
-        }
-        for s in &self.shared {
-            line(&mut out, "shared", s);
-            out.push('\n');
-        }
-        for b in &self.book {
-            line(&mut out, "book", b);
-            out.push('\n');
-        }
-        for r in &self.runbooks {
-            line(&mut out, "runbook", &r.file);
-            let deps: Vec<String> = r.deps.iter().map(|d| escape(d)).collect();
-            out.push_str(&format!("\t{}\t{}\n", escape(&r.id), deps.join("|")));
-        }
-        out
-    }
-
-    /// Checks the first line: a manifest of this format, written for this index format.
-    pub fn check_header(text: &str) -> Result<(), String> {
-        let header = text.lines().next().unwrap_or("");
-        let mut parts = header.split(' ');
-        if parts.next() != Some(MAGIC) {
-            return Err("its manifest is unreadable".into());
-        }
-        if parts.next() != Some(&FORMAT.to_string()) || parts.next() != Some(ENGINE) {
-            return Err("it was built by another version of runbook".into());
-        }
-        Ok(())
+        serde_json::to_string(&stored).expect("a manifest serializes")
     }
 
     /// Parses a manifest; the error says why it cannot be used.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        Self::check_header(text)?;
-        let mut lines = text.lines();
-        lines.next();
-        let bad = |n: usize| format!("its manifest is damaged (line {})", n + 2);
-        let mut m = Manifest::default();
-        for (n, line) in lines.enumerate() {
-            let (kind, rest) = line.split_once(' ').ok_or_else(|| bad(n))?;
-            match kind {
-                "stamped" => m.stamped = rest.parse().map_err(|_| bad(n))?,
-                "dir" | "facts" | "shared" | "book" | "runbook" => {
-                    let mut cols = rest.split('\t');
-                    let mut col = || cols.next().ok_or_else(|| bad(n));
-                    let entry = Entry {
-                        path: unescape(col()?),
-                        stamp: Stamp {
-                            mtime: col()?.parse().map_err(|_| bad(n))?,
-                            size: col()?.parse().map_err(|_| bad(n))?,
-                        },
-                        hash: u64::from_str_radix(col()?, 16).map_err(|_| bad(n))?,
-                    };
-                    match kind {
-                        "dir" => m.dirs.push(entry),
-                        "facts" => m.facts = Some(entry),
-                        "shared" => m.shared.push(entry),
-                        "book" => m.book.push(entry),
-                        _ => {
-                            let id = unescape(col()?);
-                            let deps = col()?;
-                            let deps = if deps.is_empty() {
-                                Vec::new()
-                            } else {
-                                deps.split('|').map(unescape).collect()
-                            };
-                            m.runbooks.push(RunbookEntry {
-                                file: entry,
-                                id,
-                                deps,
-                            });
-                        }
-                    }
-                }
-                _ => return Err(bad(n)),
+        let another = || "it was built by another version of runbook".to_string();
+        let stored = match serde_json::from_str::<Stored<Manifest>>(text) {
+            Ok(stored) => stored,
+            Err(e) => {
+                // Which version wrote it, if it can tell.
+                return Err(match serde_json::from_str::<Stored<IgnoredAny>>(text) {
+                    Ok(s) if s.format != FORMAT || s.engine != ENGINE => another(),
+                    Ok(_) => format!("its manifest is damaged ({e})"),
+                    // Versions before this one wrote lines.
+                    Err(_) if text.starts_with(OLD_MAGIC) => another(),
+                    Err(_) => "its manifest is unreadable".into(),
+                });
             }
+        };
+        if stored.format != FORMAT || stored.engine != ENGINE {
+            return Err(another());
         }
+        let mut m = stored.manifest;
         if m.facts.is_none() {
             return Err("its manifest is incomplete".into());
         }
@@ -673,7 +594,7 @@ mod tests {
     #[test]
     fn manifest_round_trips() {
         let m = Manifest {
-            stamped: 42,
+            stamped: 1_700_000_000_123_456_789,
             dirs: vec![Entry {
                 path: "runbooks".into(),
                 stamp: Stamp {
@@ -684,7 +605,10 @@ mod tests {
             }],
             facts: Some(Entry {
                 path: "runbooks/facts.toml".into(),
-                stamp: Stamp { mtime: 7, size: 9 },
+                stamp: Stamp {
+                    mtime: 1_699_999_999_987_654_321,
+                    size: 9,
+                },
                 hash: 0xabc,
             }),
             shared: vec![Entry {
@@ -707,13 +631,24 @@ mod tests {
                 deps: vec!["runbooks/shared/a|b%.toml".into()],
             }],
         };
-        assert_eq!(Manifest::parse(&m.to_text()).unwrap(), m);
-        assert!(Manifest::parse("garbage").is_err());
+        let json = m.to_json();
+        assert_eq!(Manifest::parse(&json).unwrap(), m);
+        let why = |text: &str| Manifest::parse(text).unwrap_err();
+        assert!(why("garbage").contains("unreadable"));
+        assert!(why(&json.replace("tantivy-0.27", "tantivy-0.1")).contains("another version"));
+        let older = json.replace(&format!("\"format\":{FORMAT}"), "\"format\":4");
+        assert!(why(&older).contains("another version"));
+        // The line format of earlier versions.
         assert!(
-            Manifest::parse(&m.to_text().replace("tantivy-0.27", "tantivy-0.1"))
-                .unwrap_err()
-                .contains("another version")
+            why("runbook-search-index 4 tantivy-0.27\nstamped 0\n").contains("another version")
         );
+        assert!(why(&json.replace("\"hash\":3", "\"hash\":\"x\"")).contains("damaged"));
+        assert!(why(&json[..json.len() - 2]).contains("unreadable"));
+        let no_facts = Manifest {
+            facts: None,
+            ..m.clone()
+        };
+        assert!(why(&no_facts.to_json()).contains("incomplete"));
     }
 
     #[test]
