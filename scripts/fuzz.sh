@@ -47,6 +47,12 @@ sed -n "s/^when = '\\(.*\\)'$/\\1/p" runbooks/*.toml runbooks/shared/*.toml | so
 
 echo "building the fuzz targets (instrumented; slow the first time) ..." >&2
 cargo fuzz build -O -a
+# cargo-fuzz has no --locked: a build that had to change the committed lock file fails, so
+# that the run changes no tracked file and every build uses the same dependencies.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- fuzz/Cargo.lock; then
+    echo "fuzz/Cargo.lock is out of date: commit the version the build wrote" >&2
+    exit 1
+fi
 log="fuzz/last-run.log"
 for t in "${targets[@]}"; do
     echo "fuzzing $t for ${seconds}s ..." >&2
