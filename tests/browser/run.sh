@@ -90,10 +90,18 @@ serve "$live" "$work/live-book" "$work/serve-live.log"
 echo "serving the watched copy at $url"
 live_url="$url"
 
+# A plain mdBook book published under a sub-path, with redirects of whole pages and of parts.
+published="$work/published"
+cp -r "$root/tests/fixtures/site/published" "$published"
+"$bin" -C "$published" --color never build --dest "$work/published-book"
+serve "$published" "$work/published-book" "$work/serve-published.log" --no-watch
+published_url="$url"
+
 cd "$here"
 BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
-  LIVE_URL="$live_url" LIVE_PROJECT="$live" \
-  node --test --test-concurrency=1 checklist.test.mjs site.test.mjs layout.test.mjs live.test.mjs || {
+  LIVE_URL="$live_url" LIVE_PROJECT="$live" PUBLISHED_URL="$published_url" \
+  node --test --test-concurrency=1 checklist.test.mjs site.test.mjs layout.test.mjs live.test.mjs \
+  redirect.test.mjs || {
   status=$?
   echo "--- runbook serve of the watched copy said:" >&2
   tail -n 40 "$work/serve-live.log" >&2
