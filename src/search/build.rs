@@ -274,7 +274,7 @@ fn threads() -> usize {
 pub fn full(store: &Store, progress: &dyn Progress) -> Result<Opened, Diagnostics> {
     let root = &store.root;
     // Stamps first, then contents: a file changed while this runs looks changed next time.
-    let scan = manifest::scan(root)?;
+    let scan = manifest::scan(root, None)?;
     let (facts_path, facts_stamp) = scan.facts.clone().ok_or_else(|| {
         Diagnostic::error(format!("no {RUNBOOK_DIR}/{FACTS_FILE}"))
             .path(root.join(RUNBOOK_DIR).join(FACTS_FILE))

@@ -3,20 +3,21 @@
 //! the files' metadata alone, and a refresh re-indexes only the runbooks that changed.
 //!
 //! Stored beside the index as JSON (`Manifest` with serde), under the format it was written
-//! for:
+//! for. A file is an array rather than an object (the manifest is read on every search, and
+//! arrays parse in about half the time):
 //!
 //! ```text
 //! {"format": 5, "engine": "tantivy-0.27", "manifest": {
-//!   "stamped": 1700000000000000000,
-//!   "dirs": [{"path": "runbooks", "stamp": {"mtime": ns, "size": n}, "hash": 0}],
-//!   "facts": {"path": "runbooks/facts.toml", "stamp": .., "hash": ..},
+//!   "stamped": ns,
+//!   "dirs": [["runbooks", mtime-ns, size, 0]],
+//!   "facts": ["runbooks/facts.toml", mtime-ns, size, hash],
 //!   "shared": [..], "book": [..],
-//!   "runbooks": [{"file": {"path": "runbooks/install.toml", ..}, "id": "install",
-//!                 "deps": ["runbooks/shared/mfa.toml"]}]}}
+//!   "runbooks": [["runbooks/install.toml", mtime-ns, size, hash, "install",
+//!                 ["runbooks/shared/mfa.toml"]]]}}
 //! ```
 //!
-//! `deps` are the shared files the runbook includes from. The folders' stamps tell, without
-//! listing them, that no file was added, removed or renamed.
+//! A runbook's last two items are its id and the shared files it includes from. The folders'
+//! stamps tell, without listing them, that no file was added, removed or renamed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
@@ -40,16 +41,17 @@ const OLD_MAGIC: &str = "runbook-search-index ";
 const ENGINE: &str = "tantivy-0.27";
 /// A file modified less than this before its stamp was taken may change again without its
 /// modification time changing (coarse file system clocks): its content is checked too.
-const RACY_NS: i128 = 2_000_000_000;
+const RACY_NS: i64 = 2_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     /// Nanoseconds since the Unix epoch; 0 when unknown (always checked by content).
-    pub mtime: i128,
+    pub mtime: i64,
     pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "EntryRow", into = "EntryRow")]
 pub struct Entry {
     /// Relative to the project root, with `/` separators.
     pub path: String,
@@ -58,6 +60,7 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RunbookRow", into = "RunbookRow")]
 pub struct RunbookEntry {
     pub file: Entry,
     pub id: String,
@@ -65,10 +68,48 @@ pub struct RunbookEntry {
     pub deps: Vec<String>,
 }
 
+/// An entry as stored: path, modification time, size, hash.
+type EntryRow = (String, i64, u64, u64);
+/// A runbook's entry as stored: its file's, then its id and dependencies.
+type RunbookRow = (String, i64, u64, u64, String, Vec<String>);
+
+impl From<EntryRow> for Entry {
+    fn from((path, mtime, size, hash): EntryRow) -> Entry {
+        Entry {
+            path,
+            stamp: Stamp { mtime, size },
+            hash,
+        }
+    }
+}
+
+impl From<Entry> for EntryRow {
+    fn from(e: Entry) -> EntryRow {
+        (e.path, e.stamp.mtime, e.stamp.size, e.hash)
+    }
+}
+
+impl From<RunbookRow> for RunbookEntry {
+    fn from((path, mtime, size, hash, id, deps): RunbookRow) -> RunbookEntry {
+        RunbookEntry {
+            file: Entry::from((path, mtime, size, hash)),
+            id,
+            deps,
+        }
+    }
+}
+
+impl From<RunbookEntry> for RunbookRow {
+    fn from(r: RunbookEntry) -> RunbookRow {
+        let (path, mtime, size, hash) = r.file.into();
+        (path, mtime, size, hash, r.id, r.deps)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Manifest {
     /// When the stamps were taken, in nanoseconds since the Unix epoch.
-    pub stamped: i128,
+    pub stamped: i64,
     /// The folders, whose modification time changes when a file is added, removed or renamed.
     pub dirs: Vec<Entry>,
     pub facts: Option<Entry>,
@@ -97,17 +138,17 @@ impl Manifest {
     }
 
     /// Parses a manifest; the error says why it cannot be used.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    pub fn parse(text: &[u8]) -> Result<Manifest, String> {
         let another = || "it was built by another version of runbook".to_string();
-        let stored = match serde_json::from_str::<Stored<Manifest>>(text) {
+        let stored = match serde_json::from_slice::<Stored<Manifest>>(text) {
             Ok(stored) => stored,
             Err(e) => {
                 // Which version wrote it, if it can tell.
-                return Err(match serde_json::from_str::<Stored<IgnoredAny>>(text) {
+                return Err(match serde_json::from_slice::<Stored<IgnoredAny>>(text) {
                     Ok(s) if s.format != FORMAT || s.engine != ENGINE => another(),
                     Ok(_) => format!("its manifest is damaged ({e})"),
                     // Versions before this one wrote lines.
-                    Err(_) if text.starts_with(OLD_MAGIC) => another(),
+                    Err(_) if text.starts_with(OLD_MAGIC.as_bytes()) => another(),
                     Err(_) => "its manifest is unreadable".into(),
                 });
             }
@@ -126,7 +167,7 @@ impl Manifest {
     }
 
     fn racy(&self, e: &Entry) -> bool {
-        e.stamp.mtime == 0 || e.stamp.mtime + RACY_NS > self.stamped
+        e.stamp.mtime == 0 || e.stamp.mtime > self.stamped.saturating_sub(RACY_NS)
     }
 }
 
@@ -134,28 +175,27 @@ impl Manifest {
 #[derive(Debug, Default)]
 pub struct Scan {
     /// When the scan started, in nanoseconds since the Unix epoch.
-    pub started: i128,
+    pub started: i64,
     pub dirs: Vec<(String, Stamp)>,
     pub facts: Option<(String, Stamp)>,
     pub shared: Vec<(String, Stamp)>,
     pub runbooks: Vec<(String, Stamp)>,
 }
 
-pub fn now_ns() -> i128 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_nanos() as i128,
-        Err(e) => -(e.duration().as_nanos() as i128),
+pub fn now_ns() -> i64 {
+    ns(SystemTime::now())
+}
+
+/// Nanoseconds since the Unix epoch (saturating: in 1678 and 2262).
+fn ns(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_nanos()).map_or(i64::MIN, |n| -n),
     }
 }
 
 pub fn stamp_of(meta: &fs::Metadata) -> Stamp {
-    let mtime = match meta.modified() {
-        Ok(t) => match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_nanos() as i128,
-            Err(e) => -(e.duration().as_nanos() as i128),
-        },
-        Err(_) => 0,
-    };
+    let mtime = meta.modified().map_or(0, ns);
     Stamp {
         mtime,
         size: meta.len(),
@@ -174,10 +214,11 @@ pub fn rel(root: &Path, path: &Path) -> String {
 
 /// Lists the source files the way `Project::load` finds them: `runbooks/facts.toml`, the
 /// `.toml` files directly in `runbooks/shared/`, and every other `.toml` file under
-/// `runbooks/` (symbolic links not followed). Only metadata is read: names and types come with
-/// the directory listing, then each file is looked up relative to its folder, on two threads
-/// when there are many.
-pub fn scan(root: &Path) -> Result<Scan, Diagnostic> {
+/// `runbooks/` (symbolic links not followed). Only metadata is read, on two threads when there
+/// are many files. With the manifest of the index, when none of the folders changed since its
+/// stamps were taken (so no file was added, removed or renamed), the files are the manifest's,
+/// and the folders are not listed.
+pub fn scan(root: &Path, known: Option<&Manifest>) -> Result<Scan, Diagnostic> {
     let started = now_ns();
     let dir = root.join(RUNBOOK_DIR);
     if !dir.is_dir() {
@@ -187,13 +228,22 @@ pub fn scan(root: &Path) -> Result<Scan, Diagnostic> {
                 .help("run runbook in a project root, or point at one with -C DIR"),
         );
     }
-    let mut found = Vec::new();
-    let mut dirs = Vec::new();
-    let meta = fs::metadata(&dir)
-        .map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(&dir))?;
-    dirs.push((RUNBOOK_DIR.to_string(), stamp_of(&meta)));
-    list(&dir, &format!("{RUNBOOK_DIR}/"), &mut found, &mut dirs)?;
-    let stamps = stat_all(&found)?;
+    let unlisted = known
+        .and_then(|m| unchanged_files(root, m))
+        .and_then(|(dirs, found)| Some((dirs, stat_all(root, &found).ok()?, found)));
+    let (mut dirs, stamps, found) = match unlisted {
+        Some(unlisted) => unlisted,
+        None => {
+            let mut found = Vec::new();
+            let mut dirs = Vec::new();
+            let meta = fs::metadata(&dir).map_err(|e| {
+                Diagnostic::error(format!("cannot read {}: {e}", dir.display())).path(&dir)
+            })?;
+            dirs.push((RUNBOOK_DIR.to_string(), stamp_of(&meta)));
+            list(&dir, &format!("{RUNBOOK_DIR}/"), &mut found, &mut dirs)?;
+            (dirs, stat_all(root, &found)?, found)
+        }
+    };
     let facts_path = format!("{RUNBOOK_DIR}/{FACTS_FILE}");
     let shared_prefix = format!("{RUNBOOK_DIR}/{SHARED_DIR}/");
     dirs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -219,10 +269,34 @@ pub fn scan(root: &Path) -> Result<Scan, Diagnostic> {
     Ok(scan)
 }
 
+/// A file found, with its folder's entry when it was listed.
+type Found = (String, Option<fs::DirEntry>);
+/// A folder or file, and its stamp.
+type Stamped = (String, Stamp);
+
+/// The folders and source files of the manifest, if every folder has the stamp recorded and
+/// had not been modified just before it was taken.
+fn unchanged_files(root: &Path, m: &Manifest) -> Option<(Vec<Stamped>, Vec<Found>)> {
+    if !m.dirs.iter().any(|d| d.path == RUNBOOK_DIR) {
+        return None;
+    }
+    let mut dirs = Vec::with_capacity(m.dirs.len());
+    for d in &m.dirs {
+        let now = stamp_of(&fs::metadata(root.join(&d.path)).ok()?);
+        if now != d.stamp || m.racy(d) {
+            return None;
+        }
+        dirs.push((d.path.clone(), now));
+    }
+    let files = m.facts.iter().chain(&m.shared);
+    let files = files.chain(m.runbooks.iter().map(|r| &r.file));
+    Some((dirs, files.map(|e| (e.path.clone(), None)).collect()))
+}
+
 fn list(
     dir: &Path,
     prefix: &str,
-    out: &mut Vec<(String, fs::DirEntry)>,
+    out: &mut Vec<Found>,
     dirs: &mut Vec<(String, Stamp)>,
 ) -> Result<(), Diagnostic> {
     let fail = |e: std::io::Error| {
@@ -238,19 +312,25 @@ fn list(
             dirs.push((format!("{prefix}{name}"), stamp_of(&meta)));
             list(&entry.path(), &format!("{prefix}{name}/"), out, dirs)?;
         } else if kind.is_file() && name.ends_with(".toml") && name.len() > ".toml".len() {
-            out.push((format!("{prefix}{name}"), entry));
+            out.push((format!("{prefix}{name}"), Some(entry)));
         }
     }
     Ok(())
 }
 
-fn stat_all(found: &[(String, fs::DirEntry)]) -> Result<Vec<Stamp>, Diagnostic> {
-    let stat = |items: &[(String, fs::DirEntry)]| -> Result<Vec<Stamp>, Diagnostic> {
+/// The stamps of the files found (looked up relative to their folder when it was listed),
+/// symbolic links not followed.
+fn stat_all(root: &Path, found: &[Found]) -> Result<Vec<Stamp>, Diagnostic> {
+    let stat = |items: &[Found]| -> Result<Vec<Stamp>, Diagnostic> {
         items
             .iter()
             .map(|(path, entry)| {
-                entry.metadata().map(|m| stamp_of(&m)).map_err(|e| {
-                    Diagnostic::error(format!("cannot read {path}: {e}")).path(entry.path())
+                let meta = match entry {
+                    Some(entry) => entry.metadata(),
+                    None => fs::symlink_metadata(root.join(path)),
+                };
+                meta.map(|m| stamp_of(&m)).map_err(|e| {
+                    Diagnostic::error(format!("cannot read {path}: {e}")).path(root.join(path))
                 })
             })
             .collect()
@@ -325,7 +405,8 @@ pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
             Err(_) => (false, true),
         }
     };
-    let racy_after = |e: &Entry| e.stamp.mtime == 0 || e.stamp.mtime + RACY_NS > scan.started;
+    let racy_after =
+        |e: &Entry| e.stamp.mtime == 0 || e.stamp.mtime > scan.started.saturating_sub(RACY_NS);
 
     let Some((facts_path, facts_now)) = &scan.facts else {
         return Status::Rebuild;
@@ -411,14 +492,17 @@ pub fn check(root: &Path, m: &Manifest, scan: &Scan) -> Status {
         }
     }
 
-    // Both lists are sorted by path.
-    let find = |path: &str| {
+    // Both lists are sorted by path, and the same when no file was added or removed.
+    let find = |at: usize, path: &str| {
+        if m.runbooks.get(at).is_some_and(|r| r.file.path == path) {
+            return Some(at);
+        }
         m.runbooks
             .binary_search_by(|r| r.file.path.as_str().cmp(path))
             .ok()
     };
-    for (path, now) in &scan.runbooks {
-        match find(path) {
+    for (at, (path, now)) in scan.runbooks.iter().enumerate() {
+        match find(at, path) {
             None => {
                 changes.reindex.insert(path.clone());
             }
@@ -632,8 +716,8 @@ mod tests {
             }],
         };
         let json = m.to_json();
-        assert_eq!(Manifest::parse(&json).unwrap(), m);
-        let why = |text: &str| Manifest::parse(text).unwrap_err();
+        assert_eq!(Manifest::parse(json.as_bytes()).unwrap(), m);
+        let why = |text: &str| Manifest::parse(text.as_bytes()).unwrap_err();
         assert!(why("garbage").contains("unreadable"));
         assert!(why(&json.replace("tantivy-0.27", "tantivy-0.1")).contains("another version"));
         let older = json.replace(&format!("\"format\":{FORMAT}"), "\"format\":4");
@@ -642,13 +726,93 @@ mod tests {
         assert!(
             why("runbook-search-index 4 tantivy-0.27\nstamped 0\n").contains("another version")
         );
-        assert!(why(&json.replace("\"hash\":3", "\"hash\":\"x\"")).contains("damaged"));
+        assert!(
+            json.contains("\"runbooks/x\\ty.toml\",1,2,3,\"x\",[\"runbooks/shared/a|b%.toml\"]")
+        );
+        assert!(why(&json.replace(",1,2,3,", ",1,2,\"3\",")).contains("damaged"));
         assert!(why(&json[..json.len() - 2]).contains("unreadable"));
         let no_facts = Manifest {
             facts: None,
             ..m.clone()
         };
         assert!(why(&no_facts.to_json()).contains("incomplete"));
+    }
+
+    /// Sets a file's or folder's modification time.
+    fn set_mtime(path: &Path, t: SystemTime) {
+        fs::File::open(path).unwrap().set_modified(t).unwrap();
+    }
+
+    #[test]
+    fn a_scan_lists_the_folders_only_when_one_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let runbooks = root.join(RUNBOOK_DIR);
+        fs::create_dir_all(runbooks.join(SHARED_DIR)).unwrap();
+        let then = SystemTime::now() - std::time::Duration::from_secs(10);
+        for name in [FACTS_FILE, "a.toml", "shared/s.toml", "notes.txt"] {
+            fs::write(runbooks.join(name), "x = 1\n").unwrap();
+            set_mtime(&runbooks.join(name), then);
+        }
+        set_mtime(&runbooks.join(SHARED_DIR), then);
+        set_mtime(&runbooks, then);
+        let paths = |s: &Scan| -> Vec<String> { s.runbooks.iter().map(|r| r.0.clone()).collect() };
+        // A manifest of a scan, with a file the listing does not find: it shows where the
+        // files came from.
+        let manifest = |stamped: i64| {
+            let listed = scan(root, None).unwrap();
+            let entry = |(path, stamp): &(String, Stamp)| Entry {
+                path: path.clone(),
+                stamp: *stamp,
+                hash: 0,
+            };
+            let notes = "runbooks/notes.txt".to_string();
+            let notes = (
+                notes.clone(),
+                stamp_of(&fs::metadata(root.join(&notes)).unwrap()),
+            );
+            let runbook = |f| RunbookEntry {
+                file: entry(f),
+                id: String::new(),
+                deps: Vec::new(),
+            };
+            let m = Manifest {
+                stamped,
+                dirs: listed.dirs.iter().map(entry).collect(),
+                facts: listed.facts.as_ref().map(entry),
+                shared: listed.shared.iter().map(entry).collect(),
+                book: Vec::new(),
+                runbooks: listed
+                    .runbooks
+                    .iter()
+                    .chain([&notes])
+                    .map(runbook)
+                    .collect(),
+            };
+            (listed, m)
+        };
+        let (listed, m) = manifest(now_ns());
+        assert_eq!(paths(&listed), vec!["runbooks/a.toml"]);
+
+        // No folder changed: the manifest's files, the folders not listed.
+        let known = scan(root, Some(&m)).unwrap();
+        assert_eq!(paths(&known), vec!["runbooks/a.toml", "runbooks/notes.txt"]);
+        assert_eq!(known.dirs, listed.dirs);
+        assert_eq!(known.facts, listed.facts);
+        assert_eq!(known.shared, listed.shared);
+        // A file changed in place is seen by its stamp.
+        set_mtime(&runbooks.join("a.toml"), SystemTime::now());
+        assert_ne!(scan(root, Some(&m)).unwrap().runbooks[0], known.runbooks[0]);
+        // A file added changes its folder: listed.
+        fs::write(runbooks.join("b.toml"), "x = 1\n").unwrap();
+        let after = vec!["runbooks/a.toml", "runbooks/b.toml"];
+        assert_eq!(paths(&scan(root, Some(&m)).unwrap()), after);
+        // A folder modified just before the stamps were taken is not trusted.
+        set_mtime(&runbooks, then);
+        let (_, m) = manifest(ns(then) + 1);
+        assert_eq!(paths(&scan(root, Some(&m)).unwrap()), after);
+        let (_, m) = manifest(now_ns());
+        assert_eq!(paths(&scan(root, Some(&m)).unwrap()).len(), 3);
     }
 
     #[test]

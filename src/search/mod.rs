@@ -311,7 +311,7 @@ fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Di
         match store.open() {
             Ok(opened) => {
                 trace("opened");
-                let scan = manifest::scan(&store.root)?;
+                let scan = manifest::scan(&store.root, Some(&opened.manifest))?;
                 trace("scanned");
                 let status = manifest::check(&store.root, &opened.manifest, &scan);
                 trace("checked");
@@ -342,7 +342,7 @@ fn fresh(store: &Store, progress: &dyn Progress) -> Result<(Opened, Outcome), Di
 /// Saves fresher stamps, unless the manifest changed meanwhile. The caller holds the lock.
 fn restamp(store: &Store, opened: &Opened, m: manifest::Manifest) {
     let path = opened.generation.join(store::MANIFEST);
-    let unchanged = std::fs::read_to_string(&path).is_ok_and(|now| now == opened.text);
+    let unchanged = std::fs::read(&path).is_ok_and(|now| now == opened.text);
     if unchanged {
         let _ = store.write_manifest(&opened.generation, &m);
     }
@@ -357,8 +357,8 @@ fn refresh_locked(
 ) -> Result<(Opened, Outcome), Diagnostics> {
     match store.open() {
         Ok(opened) if !force => {
-            let scan = manifest::scan(&store.root)?;
             let m = opened.manifest.clone();
+            let scan = manifest::scan(&store.root, Some(&m))?;
             match manifest::check(&store.root, &m, &scan) {
                 Status::Fresh { restamped } => {
                     if let Some(m) = restamped {

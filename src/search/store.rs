@@ -43,7 +43,7 @@ pub struct Opened {
     pub fields: Fields,
     pub manifest: Manifest,
     /// The manifest as read, to tell whether it changed since.
-    pub text: String,
+    pub text: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -83,7 +83,7 @@ impl Store {
             return Err(OpenError::Damaged("its CURRENT file is damaged".into()));
         }
         let generation = self.dir.join(name);
-        let text = fs::read_to_string(generation.join(MANIFEST))
+        let text = fs::read(generation.join(MANIFEST))
             .map_err(|e| OpenError::Damaged(format!("cannot read its manifest: {e}")))?;
         let manifest = Manifest::parse(&text).map_err(OpenError::Damaged)?;
         super::trace("manifest read");
