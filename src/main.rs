@@ -271,7 +271,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
         Command::Checklist(args) => checklist_command(cli, root, args),
         Command::Search(args) => Ok(cli::search::search(root, stdout_color(cli), args)?),
-        Command::Index(args) => Ok(cli::search::index(root, stderr_color(cli), args)?),
+        Command::Index(args) => Ok(cli::search::index(root, args)?),
         Command::Build(args) => Ok(cli::site::build(root, stderr_color(cli), args)?),
         Command::Serve(args) => Ok(cli::site::serve(root, stderr_color(cli), args)?),
         Command::Run { command } => Ok(cli::run::run(root, command)?),

@@ -153,7 +153,7 @@ pub fn search(root: &Path, color: bool, args: &SearchArgs) -> Result<(), Diagnos
     Ok(())
 }
 
-pub fn index(root: &Path, _color: bool, args: &IndexArgs) -> Result<(), Diagnostics> {
+pub fn index(root: &Path, args: &IndexArgs) -> Result<(), Diagnostics> {
     let bar = Bar::new();
     let result = search::index(root, args.force, &bar);
     bar.finish();
