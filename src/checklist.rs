@@ -35,6 +35,18 @@ pub struct Checklist {
     pub explained: bool,
 }
 
+impl Checklist {
+    /// Its steps, by address.
+    pub fn steps_by_address(&self) -> HashMap<&str, &ChecklistStep> {
+        self.runbooks
+            .iter()
+            .flat_map(|r| &r.sections)
+            .flat_map(|s| &s.steps)
+            .map(|s| (s.address.as_str(), s))
+            .collect()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct FactEntry {
     pub id: String,

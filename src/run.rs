@@ -411,13 +411,7 @@ const NEXT: usize = 3;
 /// The run's status against the checklist the runbooks give now for its facts.
 pub fn status(name: &str, record: &Record, now_list: &Checklist, now: OffsetDateTime) -> Status {
     let state = record.replay();
-    let current: HashMap<&str, &ChecklistStep> = now_list
-        .runbooks
-        .iter()
-        .flat_map(|r| &r.sections)
-        .flat_map(|s| &s.steps)
-        .map(|s| (s.address.as_str(), s))
-        .collect();
+    let current = now_list.steps_by_address();
     let pinned: HashSet<&str> = state
         .steps
         .iter()
@@ -581,13 +575,7 @@ pub struct ReportStep<'a> {
 }
 
 pub fn report<'a>(record: &Record, status: &'a Status, now_list: &'a Checklist) -> Report<'a> {
-    let current: HashMap<&str, &ChecklistStep> = now_list
-        .runbooks
-        .iter()
-        .flat_map(|r| &r.sections)
-        .flat_map(|s| &s.steps)
-        .map(|s| (s.address.as_str(), s))
-        .collect();
+    let current = now_list.steps_by_address();
     let Event::Start { engine, .. } = &record.start().event else {
         unreachable!("Record::parse checks the first line")
     };

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{copy_dir, runbook};
+use common::{copy_dir, runbook, steps};
 use serde_json::Value;
 
 /// The checklist for a set of facts, as JSON.
@@ -29,16 +29,6 @@ fn failure(args: &[&str]) -> String {
     let out = runbook().args(args).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{args:?}");
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn steps(list: &Value) -> Vec<&Value> {
-    list["runbooks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["sections"].as_array().unwrap())
-        .flat_map(|s| s["steps"].as_array().unwrap())
-        .collect()
 }
 
 fn addresses(list: &Value) -> Vec<String> {

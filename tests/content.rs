@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::runbook;
+use common::{runbook, steps};
 use serde_json::Value;
 
 /// The checklist for these facts, as JSON; `None` when the run fails with exit status 1.
@@ -24,16 +24,6 @@ fn checklist(facts: &[(&str, &str)]) -> Result<Value, String> {
             String::from_utf8_lossy(&out.stderr)
         ),
     }
-}
-
-fn steps(list: &Value) -> Vec<&Value> {
-    list["runbooks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["sections"].as_array().unwrap())
-        .flat_map(|s| s["steps"].as_array().unwrap())
-        .collect()
 }
 
 /// A profile with every fact given.

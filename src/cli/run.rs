@@ -491,12 +491,9 @@ impl Opened {
     /// The hash of a step's text as the runbooks give it now, else as pinned.
     fn hash_now(&self, pinned: &run::Pinned) -> String {
         self.now
-            .runbooks
-            .iter()
-            .flat_map(|r| &r.sections)
-            .flat_map(|s| &s.steps)
-            .find(|s| s.address == pinned.address)
-            .map_or_else(|| pinned.hash.clone(), run::step_hash)
+            .steps_by_address()
+            .get(pinned.address.as_str())
+            .map_or_else(|| pinned.hash.clone(), |s| run::step_hash(s))
     }
 
     /// Records the lines `make` gives for the record as it is under the file's lock (read

@@ -6,6 +6,17 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+/// The steps of `runbook checklist --format json`, in order.
+pub fn steps(list: &serde_json::Value) -> Vec<&serde_json::Value> {
+    list["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["sections"].as_array().unwrap())
+        .flat_map(|s| s["steps"].as_array().unwrap())
+        .collect()
+}
+
 /// The real binary, run from the repository root, never in colour.
 pub fn runbook() -> Command {
     let mut cmd = Command::cargo_bin("runbook").unwrap();
