@@ -7,16 +7,13 @@
 
 pub mod atomic;
 pub mod catalog;
-pub mod checklist;
-pub mod condition;
-pub mod diagnostics;
-pub mod duration;
-pub mod facts;
-pub mod profile;
 pub mod project;
 pub mod render;
 pub mod run;
-pub mod runbook;
 pub mod search;
 pub mod site;
-pub mod toml_file;
+
+// The engine, from the core crate, under the names the rest of the tool uses.
+pub use runbook_core::{
+    checklist, condition, diagnostics, duration, facts, profile, runbook, toml_file,
+};

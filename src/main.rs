@@ -265,7 +265,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             if *sources {
                 return Ok(cli::print(&catalog::sources_text(&project, runbook)?)?);
             }
-            let profile = Profile::resolve(&project.vocab, None, set)?;
+            let profile = project::profile(&project.vocab, None, set)?;
             let text = catalog::show_text(&project, runbook, &profile, revision.as_deref())?;
             Ok(cli::print(&text)?)
         }
@@ -298,7 +298,7 @@ fn checklist_command(cli: &Cli, root: &Path, args: &ChecklistArgs) -> Result<(),
         None => format_from_extension(args.output.as_deref()).map_err(Failure::Usage)?,
     };
     let project = load(root)?;
-    let mut profile = Profile::resolve(&project.vocab, args.profile.as_deref(), &args.set)?;
+    let mut profile = project::profile(&project.vocab, args.profile.as_deref(), &args.set)?;
     let request = |profile: &Profile| -> Result<checklist::Checklist, Diagnostics> {
         checklist::build(
             &project,

@@ -1,5 +1,5 @@
 //! A project on disk: `runbooks/facts.toml`, the runbooks beside it, and the shared sections
-//! and steps in `runbooks/shared/`.
+//! and steps in `runbooks/shared/`, read into the core's project.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -7,11 +7,8 @@ use std::sync::Arc;
 
 use walkdir::WalkDir;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
-use crate::facts::Vocabulary;
-use crate::runbook::load::{Library, RawRunbook, RawShared, Resolver};
-use crate::runbook::{Runbook, validate};
-use crate::toml_file;
+use runbook_core::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use runbook_core::project::Sources;
 
 pub const RUNBOOK_DIR: &str = "runbooks";
 pub const FACTS_FILE: &str = "facts.toml";
@@ -19,14 +16,21 @@ pub const SHARED_DIR: &str = "shared";
 /// The project's caches: the search index, the site's build lock and staging folders.
 pub const CACHE_DIR: &str = ".runbook";
 
+/// A project read from disk.
 #[derive(Debug)]
 pub struct Project {
     pub root: PathBuf,
-    pub vocab: Vocabulary,
-    /// In checklist order: every `after` respected.
-    pub runbooks: Vec<Runbook>,
     /// Every source file read, for staleness checks.
     pub files: Vec<PathBuf>,
+    pub book: runbook_core::project::Project,
+}
+
+// A project on disk is its runbooks and facts, plus where they came from.
+impl std::ops::Deref for Project {
+    type Target = runbook_core::project::Project;
+    fn deref(&self) -> &Self::Target {
+        &self.book
+    }
 }
 
 /// The project `start` is in, so that any folder inside a project works: the first of `start`
@@ -51,8 +55,7 @@ pub fn find_root(start: &Path) -> PathBuf {
 }
 
 impl Project {
-    /// Loads and validates everything. Warnings come back with the project; any error makes
-    /// the whole load fail with every diagnostic found.
+    /// Reads every source file under `runbooks/` and loads the project from them.
     pub fn load(root: &Path) -> Result<(Project, Diagnostics), Diagnostics> {
         let mut diags = Diagnostics::default();
         let dir = root.join(RUNBOOK_DIR);
@@ -66,25 +69,15 @@ impl Project {
             .into());
         }
         let mut files = Vec::new();
+        let mut sources = Sources::default();
         let facts_path = dir.join(FACTS_FILE);
-        let vocab = match read(root, &facts_path) {
+        match read(root, &facts_path) {
             Ok(file) => {
                 files.push(facts_path.clone());
-                Vocabulary::load(&file, &mut diags)
+                sources.facts = Some(file);
             }
-            Err(d) => {
-                diags.push(d);
-                Vocabulary::default()
-            }
-        };
-
-        // Everything else is checked against the facts; with a broken facts file, the rest
-        // would only repeat its errors.
-        if diags.has_errors() {
-            return Err(diags.sorted());
+            Err(d) => diags.push(d),
         }
-        let mut library = Library::default();
-        let mut raw_runbooks = Vec::new();
         for entry in WalkDir::new(&dir).sort_by_file_name() {
             let entry = match entry {
                 Ok(e) => e,
@@ -110,65 +103,21 @@ impl Project {
                 }
             };
             files.push(path.to_path_buf());
-            let shared = path.parent().is_some_and(|p| p == dir.join(SHARED_DIR));
-            if shared {
-                match toml_file::parse::<RawShared>(&file) {
-                    Ok(raw) => library.add(&file, raw, &mut diags),
-                    Err(d) => diags.push(d),
-                }
+            if path.parent().is_some_and(|p| p == dir.join(SHARED_DIR)) {
+                sources.shared.push(file);
             } else {
-                match toml_file::parse::<RawRunbook>(&file) {
-                    Ok(raw) => raw_runbooks.push((file, raw)),
-                    Err(d) => diags.push(d),
-                }
+                sources.runbooks.push(file);
             }
         }
-
-        let mut resolver = Resolver {
-            vocab: &vocab,
-            library: &library,
-            diags: &mut diags,
-        };
-        let runbooks: Vec<Runbook> = raw_runbooks
-            .into_iter()
-            .map(|(file, raw)| resolver.runbook(&file, raw))
-            .collect();
-        validate::validate(&runbooks, &vocab, &mut diags);
-        if diags.has_errors() {
-            return Err(diags.sorted());
-        }
-        let order = validate::order(&runbooks)?;
-        let mut slots: Vec<Option<Runbook>> = runbooks.into_iter().map(Some).collect();
-        let runbooks = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        let (book, warnings) = runbook_core::project::Project::from_sources(sources, diags)?;
         Ok((
             Project {
                 root: root.to_path_buf(),
-                vocab,
-                runbooks,
                 files,
+                book,
             },
-            diags.sorted(),
+            warnings,
         ))
-    }
-
-    pub fn runbook(&self, id: &str) -> Option<&Runbook> {
-        self.runbooks.iter().find(|r| r.id == id)
-    }
-
-    /// The runbook with this id, or an error with a did-you-mean.
-    pub fn find(&self, id: &str) -> Result<&Runbook, Diagnostic> {
-        self.runbook(id).ok_or_else(|| {
-            let ids: Vec<&str> = self.runbooks.iter().map(|r| r.id.as_str()).collect();
-            // The id came from the command line: point there.
-            let arg = crate::diagnostics::SourceFile::command_line(id.to_string());
-            let mut d = Diagnostic::error(format!("no runbook `{id}`"))
-                .at(&crate::diagnostics::Span::new(&arg, 0..id.len()));
-            d = match crate::diagnostics::did_you_mean(id, ids.iter().copied()) {
-                Some(close) => d.help(format!("did you mean \"{close}\"?")),
-                None => d.help(format!("runbooks: {}", ids.join(", "))),
-            };
-            d
-        })
     }
 }
 
@@ -210,4 +159,18 @@ pub fn read(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
         },
         Err(e) => Err(Diagnostic::error(format!("cannot read {name}: {e}")).path(path)),
     }
+}
+
+/// The profile file, if any (named relative to the current folder), with every
+/// `--set fact=value` applied over it.
+pub fn profile(
+    vocab: &runbook_core::facts::Vocabulary,
+    file: Option<&Path>,
+    set: &[String],
+) -> Result<runbook_core::profile::Profile, Diagnostics> {
+    let file = match file {
+        Some(path) => Some(read(&std::env::current_dir().unwrap_or_default(), path)?),
+        None => None,
+    };
+    runbook_core::profile::Profile::resolve(vocab, file.as_ref(), set)
 }

@@ -373,7 +373,7 @@ fn start(
                 .into(),
         );
     }
-    let profile = Profile::resolve(&project.vocab, profile, set)?;
+    let profile = crate::project::profile(&project.vocab, profile, set)?;
     let list = build(project, &profile)?;
     let missing = checklist::open_facts(&list, &project.vocab);
     if !missing.is_empty() {

@@ -92,7 +92,6 @@ use crate::checklist::BodyEnv;
 use crate::condition::{self, Expr, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Value as FactValue, Version, Vocabulary};
-use crate::profile::Profile;
 use crate::project::{self, FACTS_FILE, RUNBOOK_DIR};
 use crate::runbook::{Kind, VERSION_FACT};
 
@@ -464,7 +463,7 @@ impl Context {
         };
         if req.profile.is_some() || !req.set.is_empty() {
             let vocab = load_vocab(root)?;
-            let profile = Profile::resolve(&vocab, req.profile, req.set)?;
+            let profile = crate::project::profile(&vocab, req.profile, req.set)?;
             ctx.env = Some(BodyEnv::new(&vocab, &profile.customer, &profile.facts));
             ctx.facts = Some(profile.facts);
             ctx.vocab = Some(vocab);

@@ -1,7 +1,7 @@
 //! A customer profile: who the checklist is for, and the facts known about them, from a
 //! profile file and `--set fact=value` overrides.
 
-use std::path::Path;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,6 @@ use toml::Spanned;
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::facts::{FactKind, FactValues, Value, ValueError, Vocabulary};
-use crate::project;
 use crate::toml_file::{self, span_of};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -75,15 +74,13 @@ struct RawProfile {
 }
 
 impl Profile {
-    /// Reads a profile file, checking every fact against the vocabulary.
-    pub fn load(path: &Path, vocab: &Vocabulary) -> Result<Profile, Diagnostics> {
-        let root = std::env::current_dir().unwrap_or_default();
-        let file = project::read(&root, path)?;
-        let raw: RawProfile = toml_file::parse(&file)?;
+    /// Parses a profile file, checking every fact against the vocabulary.
+    pub fn parse(file: &Arc<SourceFile>, vocab: &Vocabulary) -> Result<Profile, Diagnostics> {
+        let raw: RawProfile = toml_file::parse(file)?;
         let mut diags = Diagnostics::default();
         let mut facts = FactValues::new();
         for (key, value) in raw.facts {
-            let key_span = span_of(&file, &key);
+            let key_span = span_of(file, &key);
             let fact = match vocab.fact(key.get_ref()) {
                 Ok(f) => f,
                 Err(e) => {
@@ -101,7 +98,7 @@ impl Profile {
                 toml::Value::Integer(_) | toml::Value::Float(_)
                     if fact.kind == FactKind::Version =>
                 {
-                    let span = span_of(&file, &value);
+                    let span = span_of(file, &value);
                     let written = span.text().trim().to_string();
                     let read = match value.get_ref() {
                         toml::Value::Float(f) => f.to_string(),
@@ -135,7 +132,7 @@ impl Profile {
                                 t => format!("a {t}"),
                             }
                         ))
-                        .at(&span_of(&file, &value)),
+                        .at(&span_of(file, &value)),
                     );
                     continue;
                 }
@@ -147,7 +144,7 @@ impl Profile {
                 Ok(v) => {
                     facts.insert(fact.id.clone(), v);
                 }
-                Err(e) => diags.push(value_error(e, &span_of(&file, &value))),
+                Err(e) => diags.push(value_error(e, &span_of(file, &value))),
             }
         }
         if diags.has_errors() {
@@ -162,11 +159,11 @@ impl Profile {
     /// The profile file, if any, with every `--set fact=value` applied over it.
     pub fn resolve(
         vocab: &Vocabulary,
-        file: Option<&Path>,
+        file: Option<&Arc<SourceFile>>,
         set: &[String],
     ) -> Result<Profile, Diagnostics> {
         let mut profile = match file {
-            Some(path) => Profile::load(path, vocab)?,
+            Some(file) => Profile::parse(file, vocab)?,
             None => Profile::default(),
         };
         let mut diags = Diagnostics::default();
