@@ -5,7 +5,7 @@ use std::fmt::Write;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::checklist::BodyEnv;
+use crate::body::{Fill, Template};
 use crate::condition::{Expr, Tri};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Value;
@@ -115,7 +115,7 @@ pub fn show_text(
 ) -> Result<String, Diagnostic> {
     let facts = &profile.facts;
     // Step text as a checklist fills it: facts, lookups and customer fields.
-    let bodies = BodyEnv::new(&project.vocab, &profile.customer, facts);
+    let bodies = Template::new(&project.vocab, &profile.customer, facts);
     let rb = project.find(id)?;
     let vocab = &project.vocab;
     let rev = match (revision, facts.get(VERSION_FACT)) {
@@ -201,7 +201,7 @@ pub fn show_text(
         }
         let _ = writeln!(out, "\n{}. {}", i + 1, section.title);
         if let Some(intro) = &section.intro {
-            let _ = writeln!(out, "{}", indent(&bodies.render(intro), 3));
+            let _ = writeln!(out, "{}", indent(&bodies.fill(intro), 3));
         }
         for (j, step) in section.steps.iter().enumerate() {
             let when = Expr::and(
@@ -235,7 +235,7 @@ pub fn show_text(
                 let _ = writeln!(out, "       only if {}", residual.describe(vocab));
             }
             if !step.body.is_empty() {
-                let _ = writeln!(out, "{}", indent(&bodies.render(&step.body), 7));
+                let _ = writeln!(out, "{}", indent(&bodies.fill(&step.body), 7));
             }
             if let Some(w) = &step.wait {
                 let _ = writeln!(out, "       Wait {}: {}", w.time, w.note);

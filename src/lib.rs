@@ -15,5 +15,5 @@ pub mod site;
 
 // The engine, from the core crate, under the names the rest of the tool uses.
 pub use runbook_core::{
-    checklist, condition, diagnostics, duration, facts, profile, runbook, toml_file,
+    body, checklist, condition, diagnostics, duration, facts, profile, runbook, toml_file,
 };

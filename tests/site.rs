@@ -210,13 +210,15 @@ fn the_help_site_builds_with_every_page() {
             );
         }
     }
-    // The checklist builder's data carries the conditions as trees.
+    // The checklist builder gets the resolved project, and the engine to run on it.
     let data = read(site.join("assets/checklist-data.js"));
     assert!(data.starts_with("window.RBK_CHECKLIST = {"));
     assert!(
-        data.contains(r#""atom":{"fact":"tier""#),
-        "conditions compiled to JSON"
+        data.contains(r#""Atom":{"fact":"tier""#),
+        "conditions as the engine reads them"
     );
+    let engine = std::fs::read(site.join("assets/engine.wasm")).unwrap();
+    assert!(engine.starts_with(b"\0asm"), "a WebAssembly module");
 }
 
 // ---- Real mdBook books, read from ../shared/corpora (kept out of the repository).

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
-use crate::checklist::BodyEnv;
+use crate::body::{Fill, Template};
 use crate::condition::Expr;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Vocabulary};
@@ -41,7 +41,7 @@ pub fn add_runbook(
     f: &Fields,
     rb: &Runbook,
     vocab: &Vocabulary,
-    env: &BodyEnv,
+    env: &Template,
 ) -> Result<u64, Diagnostic> {
     let current = rb.current().map(|r| r as *const _);
     let revisions: Vec<String> = rb
@@ -133,8 +133,8 @@ pub fn has_template(body: &str) -> bool {
 }
 
 /// A step's body as a checklist shows it (filled in by `env`), without its Markdown.
-pub fn step_text(env: &BodyEnv, body: &str) -> String {
-    markdown_text(&env.render(body))
+pub fn step_text(env: &Template, body: &str) -> String {
+    markdown_text(&env.fill(body))
 }
 
 /// A step's wait and expiry, worded as the checklist words them ("Expires after 15 min. The
@@ -199,8 +199,8 @@ fn add_chapters(writer: &IndexWriter, f: &Fields, chapters: &Chapters) -> Result
 
 /// Fills in step text as a checklist without a profile does: facts and customer fields as
 /// placeholders ("[customer domain]"), lookups with all their values.
-pub fn unfilled(vocab: &Vocabulary) -> BodyEnv {
-    BodyEnv::new(vocab, &Customer::default(), &FactValues::default())
+pub fn unfilled(vocab: &Vocabulary) -> Template {
+    Template::new(vocab, &Customer::default(), &FactValues::default())
 }
 
 /// Reads a file for its manifest entry: the stamp taken before reading, the hash of what was

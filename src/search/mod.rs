@@ -88,7 +88,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::checklist::BodyEnv;
+use crate::body::Template;
 use crate::condition::{self, Expr, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Value as FactValue, Version, Vocabulary};
@@ -451,7 +451,7 @@ struct Context {
     vocab: Option<Vocabulary>,
     facts: Option<FactValues>,
     /// Fills in step text with the profile's values, when there is a profile.
-    env: Option<BodyEnv>,
+    env: Option<Template>,
 }
 
 impl Context {
@@ -464,7 +464,7 @@ impl Context {
         if req.profile.is_some() || !req.set.is_empty() {
             let vocab = load_vocab(root)?;
             let profile = crate::project::profile(&vocab, req.profile, req.set)?;
-            ctx.env = Some(BodyEnv::new(&vocab, &profile.customer, &profile.facts));
+            ctx.env = Some(Template::new(&vocab, &profile.customer, &profile.facts));
             ctx.facts = Some(profile.facts);
             ctx.vocab = Some(vocab);
         } else {

@@ -20,6 +20,7 @@ pub mod serve;
 pub mod summary;
 pub mod templates;
 
+use base64::Engine as _;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +44,11 @@ use templates::Templates;
 const TOC_JS: &str = "toc.js";
 const ASSETS_DIR: &str = "assets";
 const CHECKLIST_DATA: &str = "assets/checklist-data.js";
+/// The engine, compiled to WebAssembly by scripts/engine.sh, for the checklist builder.
+const ENGINE: &[u8] = include_bytes!("../../crates/runbook-wasm/engine.wasm");
+const ENGINE_WASM: &str = "assets/engine.wasm";
+/// The engine in a script, for pages opened from disk.
+const ENGINE_INLINE: &str = "assets/engine-inline.js";
 const CHECKLIST_PAGE: &str = "checklist.html";
 const PRINT_PAGE: &str = "print.html";
 const NOT_FOUND_PAGE: &str = "404.html";
@@ -685,12 +691,19 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
                 serde_json::to_string(&data).unwrap_or_else(|_| "null".into())
             );
             writer.file(CHECKLIST_DATA, js.as_bytes())?;
+            writer.file(ENGINE_WASM, ENGINE)?;
+            // Pages opened from disk cannot fetch a file: the engine again, as a script.
+            let inline = format!(
+                "window.RBK_ENGINE = \"{}\";\n",
+                base64::engine::general_purpose::STANDARD.encode(ENGINE)
+            );
+            writer.file(ENGINE_INLINE, inline.as_bytes())?;
             let ctx = context! {
                 ..page_ctx(CHECKLIST_PAGE, "Checklist builder"),
                 ..context! {
                     data_url => CHECKLIST_DATA,
-                    facts => ser(&data["facts"]),
-                    versions => ser(&data["versions"]),
+                    facts => ser(&data.facts),
+                    versions => ser(&data.versions),
                 }
             };
             let html = templates.render("checklist.html.j2", ctx)?;

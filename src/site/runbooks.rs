@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value as Json, json};
 
-use crate::condition::{Atom, Expr, Op, Test, Tri};
+use crate::body::{self, Fill, Template, Tokens, Values};
+use crate::condition::{Expr, Test, Tri};
 use crate::facts::{Fact, FactKind, FactValues, Value, Version, Vocabulary};
+use crate::profile::Customer;
 use crate::project::Project;
-use crate::runbook::{Condition, Provenance, Revision, Runbook, Source, Step, VERSION_FACT};
+use crate::runbook::{Condition, Provenance, Revision, Runbook, Source, Step};
 
 /// Where runbook pages go, under the site root.
 pub const DIR: &str = "runbooks";
@@ -19,83 +20,35 @@ pub const DIR: &str = "runbooks";
 // that stay intact through Markdown and sanitizing, then replaced: on the runbook pages with
 // the text a checklist shows when nothing is known, in the checklist builder by the browser.
 
-/// The variables step text may use, in token order.
+/// Step text as the site renders it: Markdown to sanitized HTML once, with a token where each
+/// value goes (`body::token`), then filled in with the text a checklist shows when nothing is
+/// known (runbook pages, search) or, in the builder, with the reader's answers.
 pub struct Variables {
-    /// Variable name (`tier`, `app_id`, `customer.name`) and its text when nothing is known.
-    pub names: Vec<(String, String)>,
-    env: minijinja::Environment<'static>,
-    context: minijinja::Value,
-}
-
-pub fn token(i: usize) -> String {
-    format!("rbkv{i}q")
+    template: Template,
+    unknown: Tokens,
 }
 
 impl Variables {
     pub fn new(vocab: &Vocabulary) -> Self {
-        let mut names: Vec<(String, String)> = Vec::new();
-        for fact in vocab.facts.values() {
-            names.push((fact.id.clone(), format!("[{}]", fact.name)));
+        let unknown = Values::new(vocab, &Customer::default(), &FactValues::new());
+        let mut tokens = unknown.clone();
+        for (i, text) in tokens.texts.values_mut().enumerate() {
+            *text = body::token(i);
         }
-        for lookup in vocab.lookups.values() {
-            names.push((lookup.id.clone(), lookup.all_values(vocab)));
-        }
-        for (field, shown) in [
-            ("name", "name"),
-            ("domain", "domain"),
-            ("timezone", "time zone"),
-        ] {
-            names.push((format!("customer.{field}"), format!("[customer {shown}]")));
-        }
-        let mut top: BTreeMap<String, minijinja::Value> = BTreeMap::new();
-        let mut customer: BTreeMap<String, String> = BTreeMap::new();
-        for (i, (name, _)) in names.iter().enumerate() {
-            match name.strip_prefix("customer.") {
-                Some(field) => {
-                    customer.insert(field.to_string(), token(i));
-                }
-                None => {
-                    top.insert(name.clone(), token(i).into());
-                }
-            }
-        }
-        top.insert(
-            "customer".into(),
-            minijinja::Value::from(minijinja::value::Serde(&customer)),
-        );
-        let mut env = minijinja::Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         Variables {
-            names,
-            env,
-            context: minijinja::Value::from(top),
+            template: Template::with(tokens),
+            unknown: Tokens::new(unknown),
         }
     }
 
     /// Markdown step text to sanitized HTML with tokens in place of variables.
     pub fn tokenized_html(&self, text: &str) -> String {
-        let filled = if text.contains("{{") || text.contains("{%") {
-            // `runbook check` validated every body; a failure leaves the text as written.
-            self.env
-                .render_str(text, &self.context)
-                .unwrap_or_else(|_| text.to_string())
-        } else {
-            text.to_string()
-        };
-        crate::render::markdown_html(&filled)
+        crate::render::markdown_html(&self.template.fill(text))
     }
 
     /// Tokens replaced by the text shown when nothing is known (HTML-escaped).
     pub fn static_html(&self, tokenized: &str) -> String {
-        if !tokenized.contains("rbkv") {
-            return tokenized.to_string();
-        }
-        let mut out = tokenized.to_string();
-        // Highest index first, so that `rbkv1q` never matches inside `rbkv12q`.
-        for (i, (_, text)) in self.names.iter().enumerate().rev() {
-            out = out.replace(&token(i), &super::markdown::escape(text));
-        }
-        out
+        self.unknown.fill(tokenized)
     }
 }
 
@@ -221,12 +174,13 @@ fn cond_view(expr: &Expr, vocab: &Vocabulary) -> CondView {
 /// The revision addresses of a runbook: the current one at the runbook's own page, the
 /// others under `runbooks/<id>/<date>.html`.
 fn revision_urls(rb: &Runbook) -> Vec<String> {
-    let current = rb.current().map(|r| r as *const Revision);
+    let current = rb.revision_index(None);
     let mut used: Vec<String> = Vec::new();
     rb.revisions
         .iter()
-        .map(|r| {
-            if Some(r as *const Revision) == current {
+        .enumerate()
+        .map(|(i, r)| {
+            if Some(i) == current {
                 return runbook_url(&rb.id);
             }
             let base = r.date.clone().unwrap_or_else(|| "undated".into());
@@ -325,15 +279,13 @@ fn step_view(r: &Revision, st: &Step, vocab: &Vocabulary, vars: &Variables) -> S
 pub fn runbook_view(project: &Project, rb: &Runbook) -> RunbookView {
     let vocab = &project.vocab;
     let urls = revision_urls(rb);
-    let current = rb.current().map(|r| r as *const Revision);
+    let current = rb.revision_index(None);
     let mut revisions: Vec<RevisionView> = rb
         .revisions
         .iter()
         .zip(&urls)
-        .map(|(r, url)| {
-            let is_current = Some(r as *const Revision) == current;
-            revision_view(rb, r, url.clone(), is_current, None)
-        })
+        .enumerate()
+        .map(|(i, (r, url))| revision_view(rb, r, url.clone(), Some(i) == current, None))
         .collect();
     // Current first, then latest-dated first.
     revisions.sort_by(|a, b| b.current.cmp(&a.current).then_with(|| b.date.cmp(&a.date)));
@@ -365,13 +317,13 @@ pub fn pages(project: &Project, vars: &Variables) -> Vec<RunbookPage> {
     for (ri, rb) in project.runbooks.iter().enumerate() {
         let view = runbook_view(project, rb);
         let urls = revision_urls(rb);
-        let current = rb.current().map(|r| r as *const Revision);
+        let current = rb.revision_index(None);
         // The current revision's page first.
         let mut order: Vec<usize> = (0..rb.revisions.len()).collect();
-        order.sort_by_key(|&i| Some(&rb.revisions[i] as *const Revision) != current);
+        order.sort_by_key(|&i| Some(i) != current);
         for i in order {
             let r = &rb.revisions[i];
-            let is_current = Some(r as *const Revision) == current;
+            let is_current = Some(i) == current;
             out.push(RunbookPage {
                 address: urls[i].clone(),
                 runbook: view.clone(),
@@ -390,102 +342,81 @@ pub fn pages(project: &Project, vars: &Variables) -> Vec<RunbookPage> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The checklist builder's data: conditions as JSON trees that `checklist.js` evaluates with
-// the same three-valued rules as `Expr::eval`.
+// The checklist builder's data: the resolved project, whose step text is HTML with tokens,
+// for the engine the page runs as WebAssembly; the form's facts; the pages' addresses.
 
-fn op_symbol(op: Op) -> &'static str {
-    match op {
-        Op::Eq => "==",
-        Op::Ne => "!=",
-        Op::Lt => "<",
-        Op::Le => "<=",
-        Op::Gt => ">",
-        Op::Ge => ">=",
-    }
+/// A fact as the builder's form asks it.
+#[derive(Serialize)]
+pub struct FactField {
+    id: String,
+    name: String,
+    question: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// For enum and bool facts.
+    values: Vec<FieldValue>,
 }
 
-pub fn version_json(v: &Version) -> Json {
-    let s = &v.0;
-    json!({
-        "text": v.to_string(),
-        "major": s.major.to_string(),
-        "minor": s.minor.to_string(),
-        "patch": s.patch.to_string(),
-        "pre": s.pre.as_str(),
-        "build": s.build.as_str(),
-    })
+#[derive(Serialize)]
+pub struct FieldValue {
+    value: String,
+    label: String,
 }
 
-pub fn value_json(v: &Value) -> Json {
-    match v {
-        Value::Enum(s) => json!({ "enum": s }),
-        Value::Str(s) => json!({ "str": s }),
-        Value::Bool(b) => json!({ "bool": b }),
-        Value::Version(v) => json!({ "version": version_json(v) }),
-    }
-}
-
-fn atom_json(a: &Atom) -> Json {
-    let test = match &a.test {
-        Test::IsTrue => json!({ "is_true": true }),
-        Test::Cmp(op, v) => json!({ "op": op_symbol(*op), "value": value_json(v) }),
-        Test::In(vs) => json!({ "in": vs.iter().map(value_json).collect::<Vec<_>>() }),
+fn fact_field(f: &Fact) -> FactField {
+    let value = |value: &str, label: &str| FieldValue {
+        value: value.into(),
+        label: label.into(),
     };
-    json!({ "fact": a.fact, "test": test, "span": [a.span.start, a.span.end] })
-}
-
-/// `true`/`false`, `{"atom": ..}`, `{"not": e}`, `{"and": [..]}`, `{"or": [..]}`.
-pub fn expr_json(e: &Expr) -> Json {
-    match e {
-        Expr::Const(b) => json!(b),
-        Expr::Atom(a) => json!({ "atom": atom_json(a) }),
-        Expr::Not(inner) => json!({ "not": expr_json(inner) }),
-        Expr::And(items) => json!({ "and": items.iter().map(expr_json).collect::<Vec<_>>() }),
-        Expr::Or(items) => json!({ "or": items.iter().map(expr_json).collect::<Vec<_>>() }),
+    let values = match &f.kind {
+        FactKind::Enum(values) => values.iter().map(|(v, l)| value(v, l)).collect(),
+        FactKind::Bool => vec![value("true", "yes"), value("false", "no")],
+        FactKind::Version | FactKind::Str => Vec::new(),
+    };
+    FactField {
+        id: f.id.clone(),
+        name: f.name.clone(),
+        question: f.question.clone(),
+        kind: f.kind.type_name(),
+        values,
     }
 }
 
-fn conditions_json(conditions: &[Condition]) -> Json {
-    json!(
-        conditions
+#[derive(Serialize)]
+pub struct BuilderData {
+    pub facts: Vec<FactField>,
+    /// Suggestions for the version field.
+    pub versions: Vec<String>,
+    /// Runbook id → the address of each of its revisions, in the order written.
+    pub urls: BTreeMap<String, Vec<String>>,
+    pub project: runbook_core::project::Project,
+}
+
+pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
+    let mut shipped = runbook_core::project::Project {
+        vocab: project.vocab.clone(),
+        runbooks: project.runbooks.clone(),
+    };
+    for rb in &mut shipped.runbooks {
+        for r in &mut rb.revisions {
+            for s in &mut r.sections {
+                s.intro = s.intro.as_ref().map(|i| vars.tokenized_html(i));
+                for st in &mut s.steps {
+                    st.body = vars.tokenized_html(&st.body);
+                }
+            }
+        }
+    }
+    BuilderData {
+        facts: project.vocab.facts.values().map(fact_field).collect(),
+        versions: known_versions(project),
+        urls: project
+            .runbooks
             .iter()
-            .map(|c| expr_json(&c.expr))
-            .collect::<Vec<_>>()
-    )
-}
-
-fn timing_json(t: crate::duration::Span) -> Json {
-    json!({ "min": t.min_minutes, "max": t.max_minutes, "text": t.to_string() })
-}
-
-fn fact_json(f: &Fact) -> Json {
-    let (kind, values) = match &f.kind {
-        FactKind::Enum(values) => (
-            "enum",
-            values
-                .iter()
-                .map(|(v, label)| json!({ "value": v, "label": label }))
-                .collect::<Vec<_>>(),
-        ),
-        FactKind::Bool => (
-            "bool",
-            vec![
-                json!({ "value": "true", "label": "yes" }),
-                json!({ "value": "false", "label": "no" }),
-            ],
-        ),
-        FactKind::Version => ("version", Vec::new()),
-        FactKind::Str => ("string", Vec::new()),
-    };
-    json!({
-        "id": f.id,
-        "name": f.name,
-        "question": f.question,
-        "description": f.description,
-        "type": kind,
-        "values": values,
-        "minimum": f.minimum.as_ref().map(version_json),
-    })
+            .map(|rb| (rb.id.clone(), revision_urls(rb)))
+            .collect(),
+        project: shipped,
+    }
 }
 
 /// Versions the runbooks name (revision bounds and condition literals), sorted: suggestions
@@ -521,125 +452,6 @@ fn known_versions(project: &Project) -> Vec<String> {
     versions.sort();
     versions.dedup();
     versions.iter().map(ToString::to_string).collect()
-}
-
-/// A role for the builder: its title, and its cases with the roles they name.
-fn role_json(vocab: &Vocabulary, id: &str) -> Json {
-    let title = |id: &str| {
-        vocab
-            .roles
-            .get(id)
-            .map_or(id, |r| r.title.as_str())
-            .to_string()
-    };
-    let cases: Vec<Json> = vocab
-        .roles
-        .get(id)
-        .map(|r| r.cases.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|c| json!({ "when": expr_json(&c.when), "id": c.role, "title": title(&c.role) }))
-        .collect();
-    json!({ "id": id, "title": title(id), "cases": cases })
-}
-
-pub fn checklist_data(project: &Project, vars: &Variables) -> Json {
-    let vocab = &project.vocab;
-    let runbooks: Vec<Json> = project
-        .runbooks
-        .iter()
-        .map(|rb| {
-            let urls = revision_urls(rb);
-            let revisions: Vec<Json> = rb
-                .revisions
-                .iter()
-                .zip(urls)
-                .map(|(r, url)| {
-                    let sections: Vec<Json> = r
-                        .sections
-                        .iter()
-                        .map(|s| {
-                            let steps: Vec<Json> = s
-                                .steps
-                                .iter()
-                                .map(|st| {
-                                    json!({
-                                        "id": st.id,
-                                        "title": st.title,
-                                        "kind": st.kind.name(),
-                                        "role": st.role.as_ref().map(|id| role_json(vocab, id)),
-                                        "when": conditions_json(&st.when),
-                                        "origin": st.origin,
-                                        "body": vars.tokenized_html(&st.body),
-                                        "vars": used_vars(&st.body, vars),
-                                        "estimate": st.estimate.map(timing_json),
-                                        "wait": st.wait.as_ref().map(|w| json!({ "time": timing_json(w.time), "note": w.note })),
-                                        "expires": st.expires.as_ref().map(|x| json!({ "time": timing_json(x.time), "note": x.note })),
-                                    })
-                                })
-                                .collect();
-                            json!({
-                                "id": s.id,
-                                "title": s.title,
-                                "intro": s.intro.as_ref().map(|i| vars.tokenized_html(i)),
-                                "when": conditions_json(&s.when),
-                                "steps": steps,
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "url": url,
-                        "date": r.date,
-                        "since": r.range.since.as_ref().map(version_json),
-                        "before": r.range.before.as_ref().map(version_json),
-                        "versions": r.range.to_string(),
-                        "sources": r.sources,
-                        "estimate": r.estimate.map(timing_json),
-                        "sections": sections,
-                    })
-                })
-                .collect();
-            json!({
-                "id": rb.id,
-                "title": rb.title,
-                "summary": rb.summary,
-                "url": runbook_url(&rb.id),
-                "when": rb.when.as_ref().map(|c| expr_json(&c.expr)),
-                "coverage": rb.coverage(),
-                "min_since": rb.revisions.iter().filter_map(|r| r.range.since.as_ref()).min().map(ToString::to_string),
-                "revisions": revisions,
-            })
-        })
-        .collect();
-    let lookups: serde_json::Map<String, Json> = vocab
-        .lookups
-        .values()
-        .map(|l| (l.id.clone(), json!({ "fact": l.fact, "values": l.values })))
-        .collect();
-    json!({
-        "version_fact": VERSION_FACT,
-        "facts": vocab.facts.values().map(fact_json).collect::<Vec<_>>(),
-        "lookups": lookups,
-        "variables": vars.names.iter().map(|(name, text)| json!({ "name": name, "unknown": text })).collect::<Vec<_>>(),
-        "versions": known_versions(project),
-        "runbooks": runbooks,
-    })
-}
-
-/// Indexes of the variables a text uses, for the "not given" note.
-fn used_vars(text: &str, vars: &Variables) -> Vec<usize> {
-    let Ok(names) = crate::runbook::load::body_variables(text) else {
-        return Vec::new();
-    };
-    let mut out: Vec<usize> = vars
-        .names
-        .iter()
-        .enumerate()
-        .filter(|(_, (n, _))| names.contains(n))
-        .map(|(i, _)| i)
-        .collect();
-    out.sort_unstable();
-    out
 }
 
 // ---------------------------------------------------------------------------------------

@@ -97,8 +97,14 @@ cp -r "$root/tests/fixtures/site/published" "$published"
 serve "$published" "$work/published-book" "$work/serve-published.log" --no-watch
 published_url="$url"
 
+# A project that uses every fact type and operator, for the builder's parity test.
+engine="$root/tests/fixtures/engine"
+"$bin" -C "$engine" --color never build --dest "$work/engine-book"
+serve "$engine" "$work/engine-book" "$work/serve-engine.log" --no-watch
+engine_url="$url"
+
 cd "$here"
-BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
+ENGINE_PROJECT="$engine" ENGINE_URL="$engine_url" BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
   LIVE_URL="$live_url" LIVE_PROJECT="$live" PUBLISHED_URL="$published_url" \
   node --test --test-concurrency=1 checklist.test.mjs site.test.mjs layout.test.mjs live.test.mjs \
   redirect.test.mjs || {

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::body::{Fill, Template};
 use crate::condition::{Expr, Tri};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::duration;
@@ -72,6 +73,8 @@ pub struct ChecklistRunbook {
 
 #[derive(Debug, Serialize)]
 pub struct RevisionInfo {
+    /// Which of the runbook's revisions (in the order written).
+    pub index: usize,
     pub versions: String,
     pub date: Option<String>,
     pub sources: Vec<Source>,
@@ -200,7 +203,18 @@ pub struct Request<'a> {
     pub explain: bool,
 }
 
+/// The checklist, with step text filled in from its Markdown templates.
 pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics> {
+    let fill = Template::new(&project.vocab, &req.profile.customer, &req.profile.facts);
+    build_with(project, req, &fill)
+}
+
+/// The checklist, with step text filled in by `fill` (whose values are the profile's).
+pub fn build_with(
+    project: &Project,
+    req: &Request,
+    fill: &dyn Fill,
+) -> Result<Checklist, Diagnostics> {
     let vocab = &project.vocab;
     let facts = &req.profile.facts;
     let mut errors = Diagnostics::default();
@@ -216,7 +230,6 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
         Some(Value::Version(v)) => Some(v),
         _ => None,
     };
-    let body_env = BodyEnv::new(vocab, &req.profile.customer, facts);
     let mut notes = Vec::new();
     let mut runbooks = Vec::new();
     let mut excluded = Vec::new();
@@ -250,9 +263,9 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             }
             continue;
         }
-        let revision = match version {
-            Some(v) => match rb.revision_for(v) {
-                Some(r) => r,
+        let index = match version {
+            Some(v) => match rb.revision_index(Some(v)) {
+                Some(i) => i,
                 // A runbook that may not apply has no procedure for this version: it is left
                 // out with a note rather than failing the whole checklist.
                 None if when.eval(facts) == Tri::Unknown => {
@@ -269,11 +282,12 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                     continue;
                 }
             },
-            None => match rb.current() {
-                Some(r) => r,
+            None => match rb.revision_index(None) {
+                Some(i) => i,
                 None => continue,
             },
         };
+        let revision = &rb.revisions[index];
         revisions_vary |= rb
             .revisions
             .iter()
@@ -338,7 +352,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                 }
                 let step_number = format!("{section_number}.{}", steps.len() + 1);
                 steps_total += 1;
-                lookup_facts.extend(body_env.unknown_lookup_facts(&step.body));
+                lookup_facts.extend(fill.values().unknown_facts_of(&fill.variables(&step.body)));
                 if let Some(e) = step.estimate {
                     estimate = estimate + e;
                 }
@@ -371,7 +385,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                                 .map_or_else(|| performer.to_string(), |role| role.title.clone()),
                         }
                     }),
-                    body: body_env.render(&step.body),
+                    body: fill.fill(&step.body),
                     estimate: step.estimate.map(Timing::from),
                     wait: step.wait.as_ref().map(TimedEntry::from),
                     expires: step.expires.as_ref().map(TimedEntry::from),
@@ -395,7 +409,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
                 number: section_number,
                 id: section.id.clone(),
                 title: section.title.clone(),
-                intro: section.intro.as_ref().map(|i| body_env.render(i)),
+                intro: section.intro.as_ref().map(|i| fill.fill(i)),
                 steps,
             });
         }
@@ -410,7 +424,7 @@ pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics>
             id: rb.id.clone(),
             title: rb.title.clone(),
             summary: rb.summary.clone(),
-            revision: revision_info(revision),
+            revision: revision_info(revision, index),
             condition: shown(&when.residual(facts), vocab),
             explain: req.explain.then(|| explain_true(&when, facts)).flatten(),
             sections,
@@ -556,8 +570,9 @@ fn not_covered(rb: &Runbook, version: &str, vocab: &Vocabulary) -> Diagnostic {
     d
 }
 
-fn revision_info(r: &Revision) -> RevisionInfo {
+fn revision_info(r: &Revision, index: usize) -> RevisionInfo {
     RevisionInfo {
+        index,
         versions: r.range.to_string(),
         date: r.date.clone(),
         sources: r.sources.clone(),
@@ -622,79 +637,4 @@ pub fn explain_true(expr: &Expr, facts: &FactValues) -> Option<String> {
         }
         _ => format!("kept because {} is not known", expr.residual(facts)),
     })
-}
-
-/// Fills `{{ ... }}` in step text with facts, lookups and customer fields.
-pub struct BodyEnv {
-    env: minijinja::Environment<'static>,
-    context: minijinja::Value,
-    /// Lookup id → its fact, for lookups whose fact is not known.
-    unknown_lookups: HashMap<String, String>,
-}
-
-impl BodyEnv {
-    pub fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
-        let mut context: HashMap<String, minijinja::Value> = HashMap::new();
-        for fact in vocab.facts.values() {
-            let text = match facts.get(&fact.id) {
-                Some(v) => fact.describe_value(v),
-                None => format!("[{}]", fact.name),
-            };
-            context.insert(fact.id.clone(), text.into());
-        }
-        let mut unknown_lookups = HashMap::new();
-        for lookup in vocab.lookups.values() {
-            if !facts.contains_key(&lookup.fact) {
-                unknown_lookups.insert(lookup.id.clone(), lookup.fact.clone());
-            }
-            let text = match facts.get(&lookup.fact) {
-                Some(v) => lookup
-                    .values
-                    .get(&Fact::key_of(v))
-                    .cloned()
-                    .unwrap_or_default(),
-                None => lookup.all_values(vocab),
-            };
-            context.insert(lookup.id.clone(), text.into());
-        }
-        let field = |v: &Option<String>, name: &str| {
-            v.clone().unwrap_or_else(|| format!("[customer {name}]"))
-        };
-        let mut cust = HashMap::new();
-        cust.insert("name", field(&customer.name, "name"));
-        cust.insert("domain", field(&customer.domain, "domain"));
-        cust.insert("timezone", field(&customer.timezone, "time zone"));
-        context.insert(
-            "customer".into(),
-            minijinja::Value::from(minijinja::value::Serde(&cust)),
-        );
-        let mut env = minijinja::Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        BodyEnv {
-            env,
-            context: minijinja::Value::from(context),
-            unknown_lookups,
-        }
-    }
-
-    /// Facts that a text's lookups depend on and that are not known.
-    fn unknown_lookup_facts(&self, text: &str) -> Vec<String> {
-        if self.unknown_lookups.is_empty() {
-            return Vec::new();
-        }
-        let vars = crate::runbook::load::body_variables(text).unwrap_or_default();
-        vars.iter()
-            .filter_map(|v| self.unknown_lookups.get(v).cloned())
-            .collect()
-    }
-
-    pub fn render(&self, text: &str) -> String {
-        if !text.contains("{{") && !text.contains("{%") {
-            return text.to_string();
-        }
-        // `runbook check` has validated every body, so rendering cannot fail on content.
-        self.env
-            .render_str(text, &self.context)
-            .unwrap_or_else(|_| text.to_string())
-    }
 }

@@ -10,6 +10,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::diagnostics::{Diagnostic, SourceFile, Span};
@@ -49,7 +50,7 @@ impl ConditionError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Op {
     Eq,
     Ne,
@@ -84,7 +85,7 @@ impl Op {
 }
 
 /// A test of one fact.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Test {
     /// A bare bool fact.
     IsTrue,
@@ -92,12 +93,30 @@ pub enum Test {
     In(Vec<Value>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Atom {
     pub fact: String,
     pub test: Test,
     /// Where the atom stands in the condition text.
+    #[serde(skip)]
     pub span: Range<usize>,
+}
+
+// The same test of the same fact, wherever it was written: a section's `tier == "1-tier"`
+// and its step's are one atom.
+impl PartialEq for Atom {
+    fn eq(&self, other: &Self) -> bool {
+        self.fact == other.fact && self.test == other.test
+    }
+}
+
+impl Eq for Atom {}
+
+impl std::hash::Hash for Atom {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.fact.hash(state);
+        self.test.hash(state);
+    }
 }
 
 impl Atom {
@@ -111,7 +130,7 @@ impl Atom {
 }
 
 /// A resolved condition.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Expr {
     Const(bool),
     Atom(Atom),
@@ -496,7 +515,7 @@ impl Candidate {
 }
 
 /// The product versions a revision covers: `since` inclusive, `before` exclusive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionRange {
     pub since: Option<Version>,
     pub before: Option<Version>,

@@ -56,6 +56,17 @@ pub struct Span {
     pub range: Range<usize>,
 }
 
+/// No place: what a span is in a project that came without its sources (the site ships the
+/// resolved project to the browser, where nothing is reported against the files).
+impl Default for Span {
+    fn default() -> Self {
+        Span {
+            file: SourceFile::new("", "", String::new()),
+            range: 0..0,
+        }
+    }
+}
+
 impl Span {
     pub fn new(file: &Arc<SourceFile>, range: Range<usize>) -> Self {
         Span {

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::ops::Add;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A duration or a range of durations, in minutes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub min_minutes: u64,
     pub max_minutes: u64,

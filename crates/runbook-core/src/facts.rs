@@ -6,15 +6,29 @@ use std::fmt;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::toml_file;
 
 /// A product version, compared as semver; `2.5` means `2.5.0`, so `2.10 > 2.5`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Version(pub semver::Version);
+
+impl From<Version> for String {
+    fn from(v: Version) -> String {
+        v.to_string()
+    }
+}
+
+impl TryFrom<String> for Version {
+    type Error = String;
+    fn try_from(text: String) -> Result<Version, String> {
+        Version::parse(&text)
+    }
+}
 
 impl Version {
     pub fn parse(text: &str) -> Result<Version, String> {
@@ -50,7 +64,7 @@ impl fmt::Display for Version {
 }
 
 /// The value a fact has for one customer.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Value {
     Enum(String),
     Version(Version),
@@ -71,7 +85,7 @@ impl fmt::Display for Value {
 /// The facts known about one customer: fact id → value. Absent means unknown.
 pub type FactValues = BTreeMap<String, Value>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FactKind {
     /// Allowed values, each with the label shown to people.
     Enum(IndexMap<String, String>),
@@ -101,7 +115,7 @@ impl FactKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fact {
     pub id: String,
     /// A short name for people ("Partner tier").
@@ -112,6 +126,7 @@ pub struct Fact {
     /// For a version fact: the oldest version a customer may be on. Older revisions stay
     /// readable as history, but no checklist is made for a version below it.
     pub minimum: Option<Version>,
+    #[serde(skip)]
     pub span: Span,
 }
 
@@ -230,13 +245,14 @@ pub struct ValueError {
 }
 
 /// A value chosen by a fact, usable in step text as `{{ id }}`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lookup {
     pub id: String,
     pub fact: String,
     pub description: String,
     /// fact value → text.
     pub values: IndexMap<String, String>,
+    #[serde(skip)]
     pub span: Span,
 }
 
@@ -258,7 +274,7 @@ impl Lookup {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Role {
     pub id: String,
     pub title: String,
@@ -268,14 +284,14 @@ pub struct Role {
     pub cases: Vec<RoleCase>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoleCase {
     pub when: crate::condition::Expr,
     pub role: String,
 }
 
 /// Everything declared in the facts file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocabulary {
     pub facts: IndexMap<String, Fact>,
     pub lookups: IndexMap<String, Lookup>,

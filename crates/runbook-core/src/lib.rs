@@ -6,6 +6,7 @@
 // error path, where its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
+pub mod body;
 pub mod checklist;
 pub mod condition;
 pub mod diagnostics;

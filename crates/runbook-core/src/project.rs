@@ -18,7 +18,7 @@ pub struct Sources {
     pub shared: Vec<Arc<SourceFile>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     pub vocab: Vocabulary,
     /// In checklist order: every `after` respected.

@@ -2,7 +2,7 @@
 //! includes expanded, durations and roles checked. Every problem becomes a diagnostic; what
 //! can still be built is built, so that one run reports as much as it can.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -676,32 +676,9 @@ pub fn valid_id(id: &str) -> bool {
         && !id.starts_with('-')
 }
 
-/// Checks that every variable a step body uses exists: a fact, a lookup, or a customer field.
-pub fn body_variables(body: &str) -> Result<HashSet<String>, (String, Option<usize>)> {
-    if !body.contains("{{") && !body.contains("{%") {
-        return Ok(HashSet::new());
-    }
-    let env = minijinja::Environment::new();
-    match env.template_from_str(body) {
-        Ok(t) => Ok(t.undeclared_variables(true)),
-        Err(e) => Err((
-            e.detail().unwrap_or("invalid template").to_string(),
-            e.line(),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_variables_are_found() {
-        let vars = body_variables("Enter {{ app_id }} for {{ customer.name }}.").unwrap();
-        assert!(vars.contains("app_id") && vars.contains("customer.name"));
-        assert!(body_variables("Plain text").unwrap().is_empty());
-        assert!(body_variables("{{ broken").is_err());
-    }
 
     #[test]
     fn ids() {

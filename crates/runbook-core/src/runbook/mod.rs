@@ -7,33 +7,42 @@ pub mod validate;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::condition::{Expr, VersionRange};
 use crate::diagnostics::{SourceFile, Span};
 use crate::duration;
 use crate::facts::Version;
 
+fn no_file() -> Arc<SourceFile> {
+    Span::default().file
+}
+
 /// The fact that revision ranges (`since`, `before`) are about.
 pub const VERSION_FACT: &str = "version";
 
 /// A condition as written, resolved, with its place.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Condition {
     pub expr: Expr,
+    #[serde(skip)]
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Runbook {
     pub id: String,
     pub title: String,
     pub summary: String,
     pub audience: String,
     pub when: Option<Condition>,
+    /// Runbooks this one comes after: a loaded project is already in that order.
+    #[serde(skip)]
     pub after: Vec<(String, Span)>,
     pub revisions: Vec<Revision>,
+    #[serde(skip, default = "no_file")]
     pub file: Arc<SourceFile>,
+    #[serde(skip)]
     pub id_span: Span,
 }
 
@@ -49,21 +58,42 @@ impl Runbook {
         found
     }
 
+    /// Which revision a checklist uses: for a version, the latest-dated one whose range holds
+    /// it; with the version not known, the current one. An index into `revisions`.
+    pub fn revision_index(&self, version: Option<&Version>) -> Option<usize> {
+        let revisions = self.revisions.iter().enumerate();
+        match version {
+            Some(v) => revisions
+                .filter(|(_, r)| r.range.contains(v))
+                .max_by(|(i, a), (j, b)| a.date.cmp(&b.date).then(j.cmp(i)))
+                .map(|(i, _)| i),
+            None => revisions
+                .max_by(|(_, a), (_, b)| {
+                    let open = |r: &Revision| r.range.before.is_none();
+                    open(a)
+                        .cmp(&open(b))
+                        .then_with(|| a.range.before.cmp(&b.range.before))
+                        .then_with(|| a.range.since.cmp(&b.range.since))
+                        .then_with(|| a.date.cmp(&b.date))
+                })
+                .map(|(i, _)| i),
+        }
+    }
+
     /// The revision for a version: the latest-dated one whose range holds it.
     pub fn revision_for(&self, version: &Version) -> Option<&Revision> {
-        self.revisions_for(version).into_iter().next()
+        self.revision_index(Some(version))
+            .map(|i| &self.revisions[i])
     }
 
     /// The revision for the newest versions, used when the version is not known.
     pub fn current(&self) -> Option<&Revision> {
-        self.revisions.iter().max_by(|a, b| {
-            let open = |r: &Revision| r.range.before.is_none();
-            open(a)
-                .cmp(&open(b))
-                .then_with(|| a.range.before.cmp(&b.range.before))
-                .then_with(|| a.range.since.cmp(&b.range.since))
-                .then_with(|| a.date.cmp(&b.date))
-        })
+        self.revision_index(None).map(|i| &self.revisions[i])
+    }
+
+    /// Whether the revision at `index` is the current one.
+    pub fn is_current(&self, index: usize) -> bool {
+        self.revision_index(None) == Some(index)
     }
 
     /// The versions some revision covers, for error messages ("2.5 and later").
@@ -74,7 +104,7 @@ impl Runbook {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revision {
     /// The document date, `YYYY-MM-DD`; `None` for an undated article.
     pub date: Option<String>,
@@ -85,6 +115,7 @@ pub struct Revision {
     pub estimate: Option<duration::Span>,
     pub sources: Vec<Source>,
     pub sections: Vec<Section>,
+    #[serde(skip)]
     pub span: Span,
 }
 
@@ -105,7 +136,7 @@ impl Revision {
 }
 
 /// A document a revision encodes: a file, an address, or both.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Source {
     /// How steps name it in `from`.
     pub id: Option<String>,
@@ -128,10 +159,11 @@ impl Source {
 }
 
 /// The part of a source a step encodes: `from = ["000: Requirements, row 3"]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cited {
     pub source: String,
     pub part: String,
+    #[serde(skip)]
     pub span: Span,
 }
 
@@ -166,7 +198,7 @@ impl Revision {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Section {
     pub id: String,
     pub title: String,
@@ -174,10 +206,11 @@ pub struct Section {
     /// Every condition that must hold, its own and its include site's.
     pub when: Vec<Condition>,
     pub steps: Vec<Step>,
+    #[serde(skip)]
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Requirement,
@@ -211,13 +244,13 @@ impl fmt::Display for Kind {
 }
 
 /// Something that takes time: a wait, or the time before something expires.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timed {
     pub time: duration::Span,
     pub note: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub id: String,
     pub title: String,
@@ -232,7 +265,9 @@ pub struct Step {
     pub from: Vec<Cited>,
     /// The shared step it was included from, so a checklist lists it once.
     pub origin: Option<String>,
+    #[serde(skip)]
     pub span: Span,
     /// Where the body text starts in the file, when it maps one to one.
+    #[serde(skip)]
     pub body_span: Option<Span>,
 }

@@ -257,7 +257,7 @@ fn check(
 fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
     for (_, step) in rev.steps() {
         let at = step.body_span.as_ref().unwrap_or(&step.span);
-        match load::body_variables(&step.body) {
+        match crate::body::variables(&step.body) {
             Ok(vars) => {
                 let mut vars: Vec<String> = vars.into_iter().collect();
                 vars.sort();
