@@ -6,12 +6,12 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::body::{Fill, Template};
-use crate::condition::{Expr, Tri};
+use crate::condition::Tri;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Value;
 use crate::profile::Profile;
 use crate::project::Project;
-use crate::runbook::{Revision, Runbook, Source, VERSION_FACT};
+use crate::runbook::{Runbook, Source, VERSION_FACT};
 
 #[derive(Debug, Serialize)]
 pub struct Entry {
@@ -45,7 +45,7 @@ pub fn entries(project: &Project) -> Vec<Entry> {
 }
 
 fn entry(rb: &Runbook) -> Entry {
-    let current = rb.current().map(|r| r as *const Revision);
+    let current = rb.revision_index(None);
     Entry {
         id: rb.id.clone(),
         title: rb.title.clone(),
@@ -55,13 +55,14 @@ fn entry(rb: &Runbook) -> Entry {
         revisions: rb
             .revisions
             .iter()
-            .map(|r| RevisionEntry {
+            .enumerate()
+            .map(|(i, r)| RevisionEntry {
                 versions: r.range.to_string(),
                 since: r.range.since.as_ref().map(ToString::to_string),
                 before: r.range.before.as_ref().map(ToString::to_string),
                 date: r.date.clone(),
                 supersedes: r.supersedes.clone(),
-                current: current == Some(r as *const Revision),
+                current: current == Some(i),
                 superseded_by: rb
                     .revisions
                     .iter()
@@ -118,11 +119,11 @@ pub fn show_text(
     let bodies = Template::new(&project.vocab, &profile.customer, facts);
     let rb = project.find(id)?;
     let vocab = &project.vocab;
-    let rev = match (revision, facts.get(VERSION_FACT)) {
+    let index = match (revision, facts.get(VERSION_FACT)) {
         (Some(date), _) => rb
             .revisions
             .iter()
-            .find(|r| r.date.as_deref() == Some(date))
+            .position(|r| r.date.as_deref() == Some(date))
             .ok_or_else(|| {
                 let dates: Vec<&str> = rb
                     .revisions
@@ -132,16 +133,17 @@ pub fn show_text(
                 Diagnostic::error(format!("runbook `{id}` has no revision dated {date}"))
                     .help(format!("its revisions are dated: {}", dates.join(", ")))
             })?,
-        (None, Some(Value::Version(v))) => rb.revision_for(v).ok_or_else(|| {
+        (None, Some(Value::Version(v))) => rb.revision_index(Some(v)).ok_or_else(|| {
             Diagnostic::error(format!(
                 "version {v} is not covered by runbook `{id}`: its revisions cover {}",
                 rb.coverage()
             ))
         })?,
         _ => rb
-            .current()
+            .revision_index(None)
             .ok_or_else(|| Diagnostic::error(format!("runbook `{id}` has no revisions")))?,
     };
+    let rev = &rb.revisions[index];
     let mut out = String::new();
     let _ = writeln!(out, "{} — {}", rb.id, rb.title);
     let _ = writeln!(out, "{}", rb.summary);
@@ -188,14 +190,15 @@ pub fn show_text(
     let others: Vec<String> = rb
         .revisions
         .iter()
-        .filter(|r| !std::ptr::eq(*r, rev))
-        .map(Revision::label)
+        .enumerate()
+        .filter(|&(i, _)| i != index)
+        .map(|(_, r)| r.label())
         .collect();
     if !others.is_empty() {
         let _ = writeln!(out, "Other revisions: {}", others.join("; "));
     }
     for (i, section) in rev.sections.iter().enumerate() {
-        let section_when = Expr::and(section.when.iter().map(|c| c.expr.clone()).collect());
+        let section_when = section.condition();
         if section_when.eval(facts) == Tri::False {
             continue;
         }
@@ -204,14 +207,7 @@ pub fn show_text(
             let _ = writeln!(out, "{}", indent(&bodies.fill(intro), 3));
         }
         for (j, step) in section.steps.iter().enumerate() {
-            let when = Expr::and(
-                section
-                    .when
-                    .iter()
-                    .chain(&step.when)
-                    .map(|c| c.expr.clone())
-                    .collect(),
-            );
+            let when = section.condition_of(step);
             if when.eval(facts) == Tri::False {
                 continue;
             }

@@ -503,10 +503,7 @@ pub fn search_records(project: &Project, vars: &Variables) -> Vec<SearchRecord> 
     let vocab = &project.vocab;
     let mut out = Vec::new();
     for rb in &project.runbooks {
-        let rb_when = rb
-            .when
-            .as_ref()
-            .map_or(Expr::Const(true), |c| c.expr.clone());
+        let rb_when = rb.condition();
         let url = runbook_url(&rb.id);
         let mut meta = BTreeMap::new();
         meta.insert("title".to_string(), rb.title.clone());
@@ -520,10 +517,7 @@ pub fn search_records(project: &Project, vars: &Variables) -> Vec<SearchRecord> 
         });
         let Some(rev) = rb.current() else { continue };
         for (section, step) in rev.steps() {
-            let mut all = vec![rb_when.clone()];
-            all.extend(section.when.iter().map(|c| c.expr.clone()));
-            all.extend(step.when.iter().map(|c| c.expr.clone()));
-            let full = Expr::and(all);
+            let full = rb.condition_of(section, step);
             let body =
                 super::markdown::plain_text(&vars.static_html(&vars.tokenized_html(&step.body)));
             let role = step

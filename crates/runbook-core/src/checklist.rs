@@ -13,9 +13,7 @@ use crate::duration;
 use crate::facts::{Fact, FactValues, Value, Vocabulary};
 use crate::profile::{Customer, Profile};
 use crate::project::Project;
-use crate::runbook::{
-    Condition, Kind, Provenance, Revision, Runbook, Source, Step, Timed, VERSION_FACT,
-};
+use crate::runbook::{Kind, Provenance, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -248,11 +246,7 @@ pub fn build_with(
         if !req.only.is_empty() && !req.only.contains(&rb.id) {
             continue;
         }
-        let when = rb
-            .when
-            .as_ref()
-            .map(|c| c.expr.clone())
-            .unwrap_or(Expr::Const(true));
+        let when = rb.condition();
         if when.eval(facts) == Tri::False {
             if req.explain {
                 excluded.push(Excluded {
@@ -295,7 +289,7 @@ pub fn build_with(
         let number = (runbooks.len() + 1).to_string();
         let mut sections = Vec::new();
         for section in &revision.sections {
-            let section_when = all(&section.when);
+            let section_when = section.condition();
             if section_when.eval(facts) == Tri::False {
                 if req.explain {
                     for step in &section.steps {
@@ -312,7 +306,7 @@ pub fn build_with(
             let mut steps = Vec::new();
             for step in &section.steps {
                 let address = format!("{}#{}", rb.id, step.id);
-                let step_when = all(&step.when);
+                let step_when = step.condition();
                 if step_when.eval(facts) == Tri::False {
                     if req.explain {
                         excluded.push(Excluded {
@@ -323,7 +317,7 @@ pub fn build_with(
                     }
                     continue;
                 }
-                let full = Expr::and(vec![when.clone(), section_when.clone(), step_when.clone()]);
+                let full = rb.condition_of(section, step);
                 let residual = full.residual(facts);
                 if let Some(origin) = &step.origin {
                     let earlier = listed.entry(origin.clone()).or_default();
@@ -389,15 +383,10 @@ pub fn build_with(
                     estimate: step.estimate.map(Timing::from),
                     wait: step.wait.as_ref().map(TimedEntry::from),
                     expires: step.expires.as_ref().map(TimedEntry::from),
-                    condition: shown(
-                        &Expr::and(vec![section_when.clone(), step_when.clone()]).residual(facts),
-                        vocab,
-                    ),
+                    condition: shown(&section.condition_of(step).residual(facts), vocab),
                     explain: req
                         .explain
-                        .then(|| {
-                            explain_true(&Expr::and(vec![section_when.clone(), step_when]), facts)
-                        })
+                        .then(|| explain_true(&section.condition_of(step), facts))
                         .flatten(),
                     from: revision.provenance(step),
                 });
@@ -588,10 +577,6 @@ fn summary(number: &str, step: &Step, what: &'static str, t: &Timed) -> TimedSum
         time: t.time.into(),
         note: t.note.clone(),
     }
-}
-
-fn all(conditions: &[Condition]) -> Expr {
-    Expr::and(conditions.iter().map(|c| c.expr.clone()).collect())
 }
 
 fn shown(residual: &Expr, vocab: &Vocabulary) -> Option<ShownCondition> {

@@ -96,6 +96,18 @@ impl Runbook {
         self.revision_index(None) == Some(index)
     }
 
+    /// What must hold for the runbook to apply.
+    pub fn condition(&self) -> Expr {
+        self.when
+            .as_ref()
+            .map_or(Expr::Const(true), |c| c.expr.clone())
+    }
+
+    /// What must hold for a step of one of its sections to apply: runbook, section and step.
+    pub fn condition_of(&self, section: &Section, step: &Step) -> Expr {
+        Expr::and(vec![self.condition(), section.condition_of(step)])
+    }
+
     /// The versions some revision covers, for error messages ("2.5 and later").
     pub fn coverage(&self) -> String {
         let mut ranges: Vec<String> = self.revisions.iter().map(|r| r.range.to_string()).collect();
@@ -210,6 +222,22 @@ pub struct Section {
     pub span: Span,
 }
 
+impl Section {
+    /// What must hold for the section to apply (its runbook aside).
+    pub fn condition(&self) -> Expr {
+        all(&self.when)
+    }
+
+    /// What must hold for one of its steps to apply (its runbook aside).
+    pub fn condition_of(&self, step: &Step) -> Expr {
+        Expr::and(vec![self.condition(), step.condition()])
+    }
+}
+
+fn all(conditions: &[Condition]) -> Expr {
+    Expr::and(conditions.iter().map(|c| c.expr.clone()).collect())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -270,4 +298,11 @@ pub struct Step {
     /// Where the body text starts in the file, when it maps one to one.
     #[serde(skip)]
     pub body_span: Option<Span>,
+}
+
+impl Step {
+    /// What must hold for the step to apply (its section and runbook aside).
+    pub fn condition(&self) -> Expr {
+        all(&self.when)
+    }
 }
