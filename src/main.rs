@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod cli;
 
@@ -46,6 +46,15 @@ enum ColorChoice {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Human,
+    /// One object: every diagnostic with file, line, column, severity, message and help.
+    Json,
+    /// `::error file=…,line=…::message` lines, which GitHub Actions shows on the lines.
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ListFormat {
     Text,
     Json,
@@ -54,7 +63,13 @@ enum ListFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Validate everything; report every problem with file:line:col.
-    Check,
+    Check {
+        /// How to report: for people, as JSON, or as GitHub Actions annotations.
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+    },
+    /// A shell's completion script for runbook, on standard output.
+    Completions { shell: clap_complete::Shell },
     /// A team's run of one customer's checklist, recorded in runs/NAME.jsonl.
     Run {
         #[command(subcommand)]
@@ -129,6 +144,8 @@ enum Failure {
     Input(Diagnostics),
     /// A command line that cannot work, found after parsing it: exit 2, as clap's own.
     Usage(Diagnostic),
+    /// Problems already reported in the form asked for: exit 1.
+    Reported,
 }
 
 impl From<Diagnostics> for Failure {
@@ -160,6 +177,7 @@ fn main() -> ExitCode {
             cli::note(&Diagnostics::from(d).render(color_err));
             ExitCode::from(2)
         }
+        Err(Failure::Reported) => ExitCode::from(1),
     }
 }
 
@@ -196,55 +214,11 @@ fn load(root: &Path) -> Result<Project, Diagnostics> {
 fn run(cli: &Cli) -> Result<(), Failure> {
     let root = &project::find_root(&cli.root);
     match &cli.command {
-        Command::Check => {
-            let color = use_color(cli.color, std::io::stderr().is_terminal());
-            let has_site = root.join(runbook::site::config::BOOK_FILE).is_file();
-            // A plain book (a site without runbooks) has only its site to check.
-            let runbooks = root.join(runbook::project::RUNBOOK_DIR).is_dir() || !has_site;
-            let mut checked = Vec::new();
-            let mut warned = 0;
-            let project = if runbooks {
-                let (project, warnings) = Project::load(root)?;
-                cli::note(&warnings.render(color));
-                warned += warnings.warning_count();
-                let steps: usize = project
-                    .runbooks
-                    .iter()
-                    .flat_map(|r| &r.revisions)
-                    .map(|r| r.steps().count())
-                    .sum();
-                let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
-                checked.push(format!(
-                    "{}, {}, {}",
-                    plural(project.runbooks.len(), "runbook"),
-                    plural(revisions, "revision"),
-                    plural(steps, "step")
-                ));
-                Some(project)
-            } else {
-                None
-            };
-            // A project that publishes a help site has its site checked too: its links
-            // and chapters fail the build, so they fail the check.
-            if has_site {
-                let report = runbook::site::check(root, project)?;
-                cli::note(&report.warnings.render(color));
-                warned += report.warnings.warning_count();
-                checked.push(format!(
-                    "the help site ({}, {})",
-                    plural(report.chapters, "chapter"),
-                    plural(report.pages, "page")
-                ));
-            }
-            let warned = match warned {
-                0 => String::new(),
-                1 => ", 1 warning".to_string(),
-                n => format!(", {n} warnings"),
-            };
-            cli::print(&format!(
-                "checked {}: no errors{warned}\n",
-                checked.join(" and ")
-            ))?;
+        Command::Check { format } => check(cli, root, *format),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "runbook", &mut out);
+            cli::print(&String::from_utf8_lossy(&out))?;
             Ok(())
         }
         Command::List { format } => {
@@ -276,6 +250,100 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Serve(args) => Ok(cli::site::serve(root, stderr_color(cli), args)?),
         Command::Run { command } => Ok(cli::run::run(root, command)?),
     }
+}
+
+/// `runbook check`: the runbooks, and the help site where there is one; every problem of both
+/// in one run.
+fn check(cli: &Cli, root: &Path, format: CheckFormat) -> Result<(), Failure> {
+    let has_site = root.join(runbook::site::config::BOOK_FILE).is_file();
+    // A plain book (a site without runbooks) has only its site to check.
+    let runbooks = root.join(runbook::project::RUNBOOK_DIR).is_dir() || !has_site;
+    let mut checked = Vec::new();
+    let mut found = Diagnostics::default();
+    let mut loaded = true;
+    let project = if runbooks {
+        match Project::load(root) {
+            Ok((project, warnings)) => {
+                found.extend(warnings);
+                let steps: usize = project
+                    .runbooks
+                    .iter()
+                    .flat_map(|r| &r.revisions)
+                    .map(|r| r.steps().count())
+                    .sum();
+                let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
+                checked.push(format!(
+                    "{}, {}, {}",
+                    plural(project.runbooks.len(), "runbook"),
+                    plural(revisions, "revision"),
+                    plural(steps, "step")
+                ));
+                Some(project)
+            }
+            Err(diags) => {
+                found.extend(diags);
+                loaded = false;
+                None
+            }
+        }
+    } else {
+        None
+    };
+    // A project that publishes a help site has its site checked too: its links and chapters
+    // fail the build, so they fail the check. (Not over runbooks that did not load: it would
+    // only repeat their errors.)
+    if has_site && loaded {
+        match runbook::site::check(root, project) {
+            Ok(report) => {
+                found.extend(report.warnings);
+                checked.push(format!(
+                    "the help site ({}, {})",
+                    plural(report.chapters, "chapter"),
+                    plural(report.pages, "page")
+                ));
+            }
+            Err(diags) => found.extend(diags),
+        }
+    }
+    match format {
+        CheckFormat::Human => {
+            if found.has_errors() {
+                return Err(Failure::Input(found));
+            }
+            cli::note(&found.render(use_color(cli.color, std::io::stderr().is_terminal())));
+            let warned = match found.warning_count() {
+                0 => String::new(),
+                1 => ", 1 warning".to_string(),
+                n => format!(", {n} warnings"),
+            };
+            cli::print(&format!(
+                "checked {}: no errors{warned}\n",
+                checked.join(" and ")
+            ))?;
+        }
+        CheckFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                errors: usize,
+                warnings: usize,
+                diagnostics: Vec<runbook::diagnostics::Record<'a>>,
+            }
+            let report = Report {
+                errors: found.error_count(),
+                warnings: found.warning_count(),
+                diagnostics: found.items.iter().map(Diagnostic::record).collect(),
+            };
+            cli::print(&(json(&report)? + "\n"))?;
+        }
+        CheckFormat::Github => {
+            let lines: String = found.items.iter().map(|d| d.github() + "\n").collect();
+            cli::print(&lines)?;
+        }
+    }
+    if found.has_errors() {
+        return Err(Failure::Reported);
+    }
+    Ok(())
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, Diagnostics> {

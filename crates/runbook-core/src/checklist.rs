@@ -246,8 +246,18 @@ pub fn build_with(
         if !req.only.is_empty() && !req.only.contains(&rb.id) {
             continue;
         }
+        // A runbook asked for by id that these facts leave out is said to be, with why.
+        let asked = !req.only.is_empty();
         let when = rb.condition();
         if when.eval(facts) == Tri::False {
+            if asked {
+                notes.push(format!(
+                    "{} (`{}`) does not apply: {}.",
+                    rb.title,
+                    rb.id,
+                    explain_false(&when, facts)
+                ));
+            }
             if req.explain {
                 excluded.push(Excluded {
                     address: rb.id.clone(),
@@ -403,6 +413,18 @@ pub fn build_with(
             });
         }
         if sections.is_empty() {
+            if asked {
+                notes.push(format!(
+                    "{} (`{}`) has no step that applies to these facts{}.",
+                    rb.title,
+                    rb.id,
+                    if req.explain {
+                        " (see the excluded steps)"
+                    } else {
+                        "; --explain says why for each"
+                    }
+                ));
+            }
             continue;
         }
         if let Some(e) = revision.estimate {

@@ -208,6 +208,112 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic as tools read it (`runbook check --format json`): where, how bad, what.
+#[derive(Debug, serde::Serialize)]
+pub struct Record<'a> {
+    /// The file, as shown to the user; `None` for a problem that is about no file.
+    pub file: Option<String>,
+    /// 1-based line and column (in characters) of the start and the end of the span.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub end_line: Option<usize>,
+    pub end_column: Option<usize>,
+    pub severity: &'static str,
+    pub message: &'a str,
+    pub label: Option<&'a str>,
+    pub notes: &'a [String],
+    pub help: Option<&'a str>,
+}
+
+impl Diagnostic {
+    pub fn record(&self) -> Record<'_> {
+        let (file, start, end) = match &self.span {
+            Some(span) => (
+                Some(span.file.name.clone()),
+                Some(span.file.line_col(span.range.start)),
+                Some(span.file.line_col(span.range.end)),
+            ),
+            None => (
+                self.path.as_ref().map(|p| p.display().to_string()),
+                None,
+                None,
+            ),
+        };
+        Record {
+            file,
+            line: start.map(|s| s.0),
+            column: start.map(|s| s.1),
+            end_line: end.map(|e| e.0),
+            end_column: end.map(|e| e.1),
+            severity: if self.is_error() { "error" } else { "warning" },
+            message: &self.message,
+            label: Some(self.label.as_str()).filter(|l| !l.is_empty()),
+            notes: &self.notes,
+            help: self.help.as_deref(),
+        }
+    }
+
+    /// A workflow command that GitHub Actions shows as an annotation on the line:
+    /// `::error file=F,line=L,col=C,endLine=…,endColumn=…::message`.
+    pub fn github(&self) -> String {
+        let r = self.record();
+        let mut props = Vec::new();
+        if let Some(file) = &r.file {
+            props.push(format!("file={}", github_escape(file, true)));
+        }
+        for (key, value) in [
+            ("line", r.line),
+            ("col", r.column),
+            ("endLine", r.end_line),
+            ("endColumn", r.end_column),
+        ] {
+            if let Some(v) = value {
+                props.push(format!("{key}={v}"));
+            }
+        }
+        let mut message = self.message.clone();
+        for extra in r
+            .label
+            .into_iter()
+            .chain(r.notes.iter().map(String::as_str))
+        {
+            message.push('\n');
+            message.push_str(extra);
+        }
+        if let Some(help) = r.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let props = if props.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", props.join(","))
+        };
+        format!(
+            "::{}{props}::{}",
+            r.severity,
+            github_escape(&message, false)
+        )
+    }
+}
+
+/// The escaping GitHub's workflow commands read: `%`, line breaks, and in a property `:` and
+/// `,` too.
+fn github_escape(text: &str, property: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if property => out.push_str("%3A"),
+            ',' if property => out.push_str("%2C"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render(false))
@@ -320,6 +426,28 @@ mod tests {
         assert_eq!(f.line_col(6), (2, 1));
         // 'é' is two bytes but one column.
         assert_eq!(f.line_col(9), (2, 3));
+    }
+
+    #[test]
+    fn records_and_annotations_name_the_place() {
+        let f = SourceFile::new("a,b:c.toml", "a.toml", "x = 1\nwhen = 'teir'\n".into());
+        let d = Diagnostic::error("unknown fact `teir`")
+            .at(&Span::new(&f, 13..17))
+            .label("not a declared fact")
+            .help("did you mean \"tier\"? 100%");
+        let r = d.record();
+        assert_eq!(
+            (r.line, r.column, r.end_line, r.end_column),
+            (Some(2), Some(8), Some(2), Some(12))
+        );
+        assert_eq!(
+            d.github(),
+            "::error file=a%2Cb%3Ac.toml,line=2,col=8,endLine=2,endColumn=12::unknown fact \
+             `teir`%0Anot a declared fact%0Ahelp: did you mean \"tier\"? 100%25"
+        );
+        let w = Diagnostic::warning("no file");
+        assert_eq!(w.github(), "::warning::no file");
+        assert_eq!(w.record().file, None);
     }
 
     #[test]
