@@ -355,6 +355,8 @@ pub struct FactField {
     kind: &'static str,
     /// For enum and bool facts.
     values: Vec<FieldValue>,
+    /// The default, as people read it.
+    default: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -379,6 +381,7 @@ fn fact_field(f: &Fact) -> FactField {
         question: f.question.clone(),
         kind: f.kind.type_name(),
         values,
+        default: f.default.as_ref().map(|v| f.describe_value(v)),
     }
 }
 

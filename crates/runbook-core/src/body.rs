@@ -28,7 +28,8 @@ pub struct Values {
 }
 
 impl Values {
-    pub fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
+    pub fn new(vocab: &Vocabulary, customer: &Customer, given: &FactValues) -> Self {
+        let (facts, _) = vocab.with_defaults(given);
         let mut texts = IndexMap::new();
         for fact in vocab.facts.values() {
             let text = match facts.get(&fact.id) {

@@ -55,6 +55,8 @@ pub struct FactEntry {
     pub value: Option<String>,
     /// The value as people read it ("1-Tier (Direct Bill)").
     pub label: Option<String>,
+    /// Whether the value is the fact's default, the profile not giving it.
+    pub assumed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,7 +216,8 @@ pub fn build_with(
     fill: &dyn Fill,
 ) -> Result<Checklist, Diagnostics> {
     let vocab = &project.vocab;
-    let facts = &req.profile.facts;
+    let (facts, assumed) = vocab.with_defaults(&req.profile.facts);
+    let facts = &facts;
     let mut errors = Diagnostics::default();
     for id in req.only {
         if let Err(d) = project.find(id) {
@@ -471,6 +474,24 @@ pub fn build_with(
                 .map_or("The version", |f| f.name.as_str())
         ));
     }
+    if !assumed.is_empty() {
+        let said: Vec<String> = vocab
+            .facts
+            .values()
+            .filter(|f| assumed.contains(&f.id))
+            .filter_map(|f| {
+                Some(format!(
+                    "{} is {}",
+                    f.name,
+                    f.describe_value(facts.get(&f.id)?)
+                ))
+            })
+            .collect();
+        notes.push(format!(
+            "Assumed, as the profile does not say: {} (the default; set it to change this).",
+            said.join(", ")
+        ));
+    }
     let mut open = condition_facts(&runbooks);
     open.extend(lookup_facts);
     if version.is_none() && revisions_vary {
@@ -500,6 +521,7 @@ pub fn build_with(
                 question: f.question.clone(),
                 value: facts.get(&f.id).map(ToString::to_string),
                 label: facts.get(&f.id).map(|v| f.describe_value(v)),
+                assumed: assumed.contains(&f.id),
             })
             .collect(),
         notes,

@@ -126,6 +126,8 @@ pub struct Fact {
     /// For a version fact: the oldest version a customer may be on. Older revisions stay
     /// readable as history, but no checklist is made for a version below it.
     pub minimum: Option<Version>,
+    /// The value a profile that does not give this fact is assumed to have.
+    pub default: Option<Value>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -290,6 +292,22 @@ pub struct RoleCase {
     pub role: String,
 }
 
+impl Vocabulary {
+    /// The facts known about a customer once every fact the profile leaves out takes its
+    /// default, with the ids of those assumed.
+    pub fn with_defaults(&self, given: &FactValues) -> (FactValues, Vec<String>) {
+        let mut facts = given.clone();
+        let mut assumed = Vec::new();
+        for fact in self.facts.values() {
+            if let (Some(default), false) = (&fact.default, given.contains_key(&fact.id)) {
+                facts.insert(fact.id.clone(), default.clone());
+                assumed.push(fact.id.clone());
+            }
+        }
+        (facts, assumed)
+    }
+}
+
 /// Everything declared in the facts file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocabulary {
@@ -319,6 +337,7 @@ struct RawFact {
     description: String,
     values: Option<Spanned<IndexMap<String, String>>>,
     minimum: Option<Spanned<String>>,
+    default: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -420,18 +439,45 @@ impl Vocabulary {
                     }
                 },
             };
-            vocab.facts.insert(
-                id.clone(),
-                Fact {
-                    id,
-                    name: raw_fact.name,
-                    kind,
-                    question: raw_fact.question,
-                    description: raw_fact.description,
-                    minimum,
-                    span,
-                },
-            );
+            let mut fact = Fact {
+                id: id.clone(),
+                name: raw_fact.name,
+                kind,
+                question: raw_fact.question,
+                description: raw_fact.description,
+                minimum,
+                default: None,
+                span,
+            };
+            // As with `minimum`: a bad default is reported and the fact kept without it.
+            if let Some(raw) = raw_fact.default {
+                let at = toml_file::span_of(file, &raw);
+                let text = match raw.get_ref() {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Boolean(b) => Ok(b.to_string()),
+                    other => Err(format!("a {}", other.type_str())),
+                };
+                let value = text
+                    .map_err(|t| ValueError {
+                        message: format!(
+                            "`default` of fact `{id}` needs a string or a bool, not {t}"
+                        ),
+                        help: None,
+                    })
+                    .and_then(|t| fact.parse_value(&t))
+                    .and_then(|v| fact.check_supported(&v).map(|()| v));
+                match value {
+                    Ok(v) => fact.default = Some(v),
+                    Err(e) => {
+                        let mut d = Diagnostic::error(e.message).at(&at);
+                        if let Some(h) = e.help {
+                            d = d.help(h);
+                        }
+                        diags.push(d);
+                    }
+                }
+            }
+            vocab.facts.insert(id, fact);
         }
         for (id, raw_lookup) in raw.lookups {
             let span = toml_file::span_of(file, &raw_lookup);

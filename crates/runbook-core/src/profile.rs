@@ -193,15 +193,6 @@ impl Profile {
         }
         Ok(())
     }
-
-    /// Facts the vocabulary declares that this profile leaves unknown.
-    pub fn missing<'v>(&self, vocab: &'v Vocabulary) -> Vec<&'v crate::facts::Fact> {
-        vocab
-            .facts
-            .values()
-            .filter(|f| !self.facts.contains_key(&f.id))
-            .collect()
-    }
 }
 
 /// A profile as a TOML file, facts in the vocabulary's order.
