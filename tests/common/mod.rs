@@ -71,8 +71,9 @@ pub fn element<'a>(html: &'a str, tag: &str) -> &'a str {
 
 /// `text` with what changes between runs and machines put as a placeholder, for a snapshot:
 /// each of `dirs` (temporary folders, as given and as the system resolves them) as `[TEMP]`,
-/// timestamps such as `2026-01-02T03:04:05.678Z` as `[TIME]`, and this version of the tool
-/// (after `runbook `) as `[VERSION]`. Dates and ids of the content stay as they are.
+/// timestamps such as `2026-01-02T03:04:05.678Z` as `[TIME]`, times of day such as
+/// `08:15 UTC` as `[HH:MM] UTC`, and this version of the tool (after `runbook `) as
+/// `[VERSION]`. Dates and ids of the content stay as they are.
 pub fn normalise(text: &str, dirs: &[&Path]) -> String {
     let mut text = text.to_string();
     for dir in dirs {
@@ -90,7 +91,32 @@ pub fn normalise(text: &str, dirs: &[&Path]) -> String {
         concat!("runbook ", env!("CARGO_PKG_VERSION")),
         "runbook [VERSION]",
     );
-    replace_timestamps(&text)
+    replace_clock_times(&replace_timestamps(&text))
+}
+
+/// `HH:MM UTC` as `[HH:MM] UTC`.
+fn replace_clock_times(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" UTC") {
+        let before = &rest[..at];
+        let b = before.as_bytes();
+        let n = b.len();
+        if n >= 5
+            && b[n - 5..n - 3].iter().all(u8::is_ascii_digit)
+            && b[n - 3] == b':'
+            && b[n - 2..].iter().all(u8::is_ascii_digit)
+        {
+            out.push_str(&before[..n - 5]);
+            out.push_str("[HH:MM]");
+        } else {
+            out.push_str(before);
+        }
+        out.push_str(" UTC");
+        rest = &rest[at + 4..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// RFC 3339 timestamps (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z` or an offset) as `[TIME]`.
