@@ -79,6 +79,11 @@ fn bad_input_fails_cleanly_with_its_exact_message() {
         if stderr.contains("panicked") {
             failures.push(format!("{name}: panicked"));
         }
+        // A snapshot is compared without its trailing blank lines: the last line is still
+        // ended.
+        if !stderr.ends_with('\n') {
+            failures.push(format!("{name}: the message's last line has no newline"));
+        }
         // Every case is compared, and the ones that differ are named together at the end.
         settings.set_description(format!("runbook {}", args.trim()));
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -133,6 +133,11 @@ fn invalid_inputs_fail_with_their_exact_message() {
         if stderr.contains("panicked") {
             failures.push(format!("{name}: panicked"));
         }
+        // A snapshot is compared without its trailing blank lines: the last line is still
+        // ended.
+        if !stderr.ends_with('\n') {
+            failures.push(format!("{name}: the message's last line has no newline"));
+        }
         // Every case is compared, and the ones that differ are named together at the end.
         settings.set_description(format!(
             "runbook check, with tests/fixtures/invalid/{}",
