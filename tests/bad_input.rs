@@ -1,10 +1,16 @@
 //! Bad input of every kind, across profiles, `--set`, templates, `book.toml`, `SUMMARY.md` and
 //! chapters (the runbook and facts files have their own corpus in `check.rs`). Each case is a
-//! folder laid over the base fixture project, with the command line in `args` and the exact
-//! message in `stderr`. Every case must exit 1 with that message, without a panic, and leave
-//! the project exactly as it was: no `-o` file, no half-built site or index (only the build's
-//! lock file may appear in the `.runbook` cache folder).
-//! `RUNBOOK_BLESS=1` rewrites the expected messages after a deliberate change.
+//! folder laid over the base fixture project, with the command line in `args`; its exact
+//! message (file:line:col, no colours) is the snapshot `tests/snapshots/bad/CASE.snap`. Every
+//! case must exit 1 with that message, without a panic, and leave the project exactly as it
+//! was: no `-o` file, no half-built site or index (only the build's lock file may appear in
+//! the `.runbook` cache folder).
+//!
+//! After a deliberate change of a message, update the snapshots and review the diff:
+//! `cargo insta test --test bad_input --review` where cargo-insta is installed; without it,
+//! `INSTA_UPDATE=always cargo test --test bad_input` rewrites them in place (review with
+//! `git diff tests/snapshots`), and a plain `cargo test` leaves each changed one beside the
+//! old as `.snap.new` to compare. Under `CI=true` a missing or changed snapshot fails.
 
 mod common;
 
@@ -33,9 +39,11 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// Where the messages of the cases are kept, relative to this file.
+const BAD_SNAPSHOTS: &str = "snapshots/bad";
+
 #[test]
 fn bad_input_fails_cleanly_with_its_exact_message() {
-    let bless = std::env::var_os("RUNBOOK_BLESS").is_some();
     let mut cases: Vec<PathBuf> = fs::read_dir(Path::new(FIXTURES).join("bad"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -43,14 +51,16 @@ fn bad_input_fails_cleanly_with_its_exact_message() {
         .collect();
     cases.sort();
     assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(BAD_SNAPSHOTS);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
     let mut failures = Vec::new();
     for case in &cases {
         let project = tempfile::tempdir().unwrap();
         copy_dir(&Path::new(FIXTURES).join("base"), project.path());
         copy_dir(case, project.path());
-        for meta in ["args", "stderr"] {
-            let _ = fs::remove_file(project.path().join(meta));
-        }
+        fs::remove_file(project.path().join("args")).unwrap();
         let before = snapshot(project.path());
         let args = fs::read_to_string(case.join("args")).unwrap();
         let out = runbook()
@@ -59,30 +69,49 @@ fn bad_input_fails_cleanly_with_its_exact_message() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let expected_path = case.join("stderr");
-        if bless {
-            fs::write(&expected_path, &stderr).unwrap();
-        }
-        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-        let name = case.file_name().unwrap().to_string_lossy();
+        let name = case.file_name().unwrap().to_str().unwrap();
         if out.status.code() != Some(1) {
             failures.push(format!(
                 "{name}: exit {:?}, expected 1\n{stderr}",
                 out.status.code()
             ));
         }
-        if stderr != expected {
-            failures.push(format!(
-                "{name}:\n--- expected\n{expected}\n--- got\n{stderr}"
-            ));
-        }
         if stderr.contains("panicked") {
             failures.push(format!("{name}: panicked"));
+        }
+        // A snapshot is compared without its trailing blank lines: the last line is still
+        // ended.
+        if !stderr.ends_with('\n') {
+            failures.push(format!("{name}: the message's last line has no newline"));
+        }
+        // Every case is compared, and the ones that differ are named together at the end.
+        settings.set_description(format!("runbook {}", args.trim()));
+        let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, stderr));
+        }));
+        if compared.is_err() {
+            failures.push(format!("{name}: the message differs from its snapshot"));
         }
         let after = snapshot(project.path());
         if after != before {
             let added: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).collect();
             failures.push(format!("{name}: the project changed; new files: {added:?}"));
+        }
+    }
+    // A snapshot whose case is gone would go on passing unseen.
+    let names: Vec<_> = cases
+        .iter()
+        .map(|c| format!("{}.snap", c.file_name().unwrap().to_string_lossy()))
+        .collect();
+    let kept = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(BAD_SNAPSHOTS);
+    for file in fs::read_dir(kept).unwrap() {
+        let file = file.unwrap().file_name().to_string_lossy().into_owned();
+        if file.ends_with(".snap") && !names.contains(&file) {
+            failures.push(format!(
+                "{BAD_SNAPSHOTS}/{file}: no case in tests/fixtures/bad"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

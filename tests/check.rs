@@ -1,6 +1,12 @@
 //! `runbook check` on the shipped content and on a corpus of invalid inputs, each with the
-//! exact message a user sees. Set `RUNBOOK_BLESS=1` to rewrite the expected messages after a
-//! deliberate change, and review the diff.
+//! exact message a user sees (file:line:col, no colours), kept as one snapshot per case in
+//! `tests/snapshots/invalid/CASE.snap`.
+//!
+//! After a deliberate change of a message, update the snapshots and review the diff:
+//! `cargo insta test --test check --review` where cargo-insta is installed; without it,
+//! `INSTA_UPDATE=always cargo test --test check` rewrites them in place (review with
+//! `git diff tests/snapshots`), and a plain `cargo test` leaves each changed one beside the
+//! old as `.snap.new` to compare. Under `CI=true` a missing or changed snapshot fails.
 
 mod common;
 
@@ -95,10 +101,12 @@ fn the_help_site_is_checked_without_writing_anything() {
     );
 }
 
+/// Where the messages of the invalid inputs are kept, relative to this file.
+const INVALID_SNAPSHOTS: &str = "snapshots/invalid";
+
 #[test]
 fn invalid_inputs_fail_with_their_exact_message() {
     let dir = Path::new(FIXTURES).join("invalid");
-    let bless = std::env::var_os("RUNBOOK_BLESS").is_some();
     let mut cases: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -106,31 +114,56 @@ fn invalid_inputs_fail_with_their_exact_message() {
         .collect();
     cases.sort();
     assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(INVALID_SNAPSHOTS);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
     let mut failures = Vec::new();
     for case in &cases {
+        let name = case.file_stem().unwrap().to_str().unwrap();
         let project = project_with(case);
         let out = check_in(project.path());
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let expected_path = case.with_extension("stderr");
-        if bless {
-            fs::write(&expected_path, &stderr).unwrap();
-        }
-        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
         if out.status.code() != Some(1) {
             failures.push(format!(
-                "{}: exit {:?}, expected 1",
-                case.display(),
+                "{name}: exit {:?}, expected 1\n{stderr}",
                 out.status.code()
             ));
         }
-        if stderr != expected {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}\n--- got\n{stderr}",
-                case.display()
-            ));
-        }
         if stderr.contains("panicked") {
-            failures.push(format!("{}: panicked", case.display()));
+            failures.push(format!("{name}: panicked"));
+        }
+        // A snapshot is compared without its trailing blank lines: the last line is still
+        // ended.
+        if !stderr.ends_with('\n') {
+            failures.push(format!("{name}: the message's last line has no newline"));
+        }
+        // Every case is compared, and the ones that differ are named together at the end.
+        settings.set_description(format!(
+            "runbook check, with tests/fixtures/invalid/{}",
+            case.file_name().unwrap().to_string_lossy()
+        ));
+        let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, stderr));
+        }));
+        if compared.is_err() {
+            failures.push(format!("{name}: the message differs from its snapshot"));
+        }
+    }
+    // A snapshot whose case is gone would go on passing unseen.
+    let names: Vec<_> = cases
+        .iter()
+        .map(|c| format!("{}.snap", c.file_stem().unwrap().to_string_lossy()))
+        .collect();
+    let kept = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(INVALID_SNAPSHOTS);
+    for file in fs::read_dir(kept).unwrap() {
+        let file = file.unwrap().file_name().to_string_lossy().into_owned();
+        if file.ends_with(".snap") && !names.contains(&file) {
+            failures.push(format!(
+                "{INVALID_SNAPSHOTS}/{file}: no case in tests/fixtures/invalid"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -195,16 +228,10 @@ title = "A"
     let out = check_in(dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("warning: condition is always true where it stands"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--> runbooks/warn.toml:15:9"), "{stderr}");
-    assert!(
-        stderr.contains("warning: no revision of `warn` covers versions from 2.0 up to 2.5"),
-        "{stderr}"
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 warnings"));
+    // A condition always true where it stands (runbooks/warn.toml:15:9), and the versions
+    // from 2.0 up to 2.5 that no revision covers; the summary counts them.
+    insta::assert_snapshot!("warnings", stderr);
+    insta::assert_snapshot!("warnings_summary", String::from_utf8_lossy(&out.stdout));
 
     // With a help site, the same warnings, once each.
     fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
@@ -214,10 +241,10 @@ title = "A"
     let with_site = check_in(dir.path());
     assert!(with_site.status.success());
     assert_eq!(String::from_utf8_lossy(&with_site.stderr), stderr);
-    let stdout = String::from_utf8_lossy(&with_site.stdout);
-    assert!(
-        stdout.contains("help site (1 chapter, ") && stdout.contains("2 warnings"),
-        "{stdout}"
+    // The summary names the help site's chapter, and the same 2 warnings.
+    insta::assert_snapshot!(
+        "warnings_summary_with_a_site",
+        String::from_utf8_lossy(&with_site.stdout)
     );
 }
 
