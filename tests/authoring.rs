@@ -1,0 +1,154 @@
+//! What writers and their tools get from the command line: `check` in the forms tools read,
+//! defaults for facts, a checklist for runbooks these facts leave out, shell completions.
+
+mod common;
+
+use common::runbook;
+
+const ENGINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/engine");
+const INVALID: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/invalid");
+
+/// A project with two broken runbooks beside the base fixture's.
+fn broken() -> tempfile::TempDir {
+    let dir = common::project();
+    for case in ["unknown-fact.toml", "unknown-key.toml"] {
+        std::fs::copy(
+            format!("{INVALID}/{case}"),
+            dir.path().join("runbooks").join(case),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn check_reports_every_problem_as_json() {
+    let dir = broken();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&report).unwrap());
+}
+
+#[test]
+fn check_reports_every_problem_as_github_annotations() {
+    let dir = broken();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn a_clean_project_checks_clean_in_every_form() {
+    for (format, expected) in [
+        (
+            "json",
+            "{\n  \"errors\": 0,\n  \"warnings\": 0,\n  \"diagnostics\": []\n}\n",
+        ),
+        ("github", ""),
+    ] {
+        let out = runbook()
+            .args(["-C", ENGINE, "check", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}");
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{format}");
+    }
+}
+
+#[test]
+fn a_fact_left_out_takes_its_default_and_the_checklist_says_so() {
+    let out = runbook()
+        .args([
+            "-C",
+            ENGINE,
+            "checklist",
+            "--format",
+            "txt",
+            "--set",
+            "plan=pro",
+        ])
+        .args(["--set", "version=3.1", "--set", "tenant=contoso"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+    // Given, the default is not assumed: the cloud steps replace the server's.
+    let out = runbook()
+        .args([
+            "-C",
+            ENGINE,
+            "checklist",
+            "--format",
+            "json",
+            "--set",
+            "cloud=true",
+        ])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cloud = &list["facts"].as_array().unwrap()[2];
+    assert_eq!(
+        (cloud["value"].as_str(), cloud["assumed"].as_bool()),
+        (Some("true"), Some(false))
+    );
+    let addresses: Vec<&str> = common::steps(&list)
+        .iter()
+        .map(|s| s["address"].as_str().unwrap())
+        .collect();
+    assert!(addresses.contains(&"setup#cloud") && !addresses.contains(&"setup#on-premises"));
+}
+
+#[test]
+fn a_runbook_asked_for_that_does_not_apply_is_said_to_with_why() {
+    let out = runbook()
+        .args([
+            "-C",
+            ENGINE,
+            "checklist",
+            "--format",
+            "json",
+            "--runbook",
+            "server",
+        ])
+        .args(["--set", "cloud=true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["totals"]["steps"], 0);
+    assert_eq!(
+        list["notes"][0],
+        "Server (`server`) does not apply: not cloud is false for cloud = true."
+    );
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = runbook().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("checklist") && script.contains("profile"),
+            "{shell}"
+        );
+    }
+    let out = runbook().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
