@@ -68,6 +68,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: CheckFormat,
     },
+    /// A new project: facts, a runbook, a shared step, a profile and the help site's book.
+    Init(cli::init::InitArgs),
     /// A shell's completion script for runbook, on standard output.
     Completions { shell: clap_complete::Shell },
     /// A team's run of one customer's checklist, recorded in runs/NAME.jsonl.
@@ -215,6 +217,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let root = &project::find_root(&cli.root);
     match &cli.command {
         Command::Check { format } => check(cli, root, *format),
+        Command::Init(args) => Ok(cli::init::init(&cli.root, args)?),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "runbook", &mut out);

@@ -152,3 +152,83 @@ fn completions_for_each_shell() {
     let out = runbook().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn init_makes_a_project_that_check_checklist_and_build_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("acme");
+    let out = runbook().arg("init").arg(&project).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let book = std::fs::read_to_string(project.join("book.toml")).unwrap();
+    assert!(book.contains("title = \"acme\""), "{book}");
+    let check = runbook()
+        .arg("-C")
+        .arg(&project)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(check.stdout).unwrap(),
+        "checked 1 runbook, 1 revision, 3 steps and the help site (1 chapter, 6 pages): no errors\n"
+    );
+    assert!(
+        check.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let list = runbook()
+        .current_dir(&project)
+        .args([
+            "checklist",
+            "--format",
+            "json",
+            "--profile",
+            "examples/customer.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let body = common::steps(&list)[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        body,
+        "Open https://admin.example.com and sign in as an administrator of Contoso Ltd."
+    );
+    let build = runbook()
+        .arg("-C")
+        .arg(&project)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(project.join("book/checklist.html").is_file());
+
+    // A second init refuses, and leaves every file as it was.
+    std::fs::write(project.join("runbooks/facts.toml"), "# mine\n").unwrap();
+    let again = runbook().arg("init").arg(&project).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8(again.stderr)
+            .unwrap()
+            .contains("already has book.toml")
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("runbooks/facts.toml")).unwrap(),
+        "# mine\n"
+    );
+}

@@ -4,6 +4,7 @@ use std::io::{ErrorKind, Write};
 
 use runbook::diagnostics::{Diagnostic, Diagnostics};
 
+pub mod init;
 pub mod run;
 pub mod search;
 pub mod site;
