@@ -70,6 +70,8 @@ enum Command {
     },
     /// A new project: facts, a runbook, a shared step, a profile and the help site's book.
     Init(cli::init::InitArgs),
+    /// JSON Schemas of the files a writer edits, for editors' completion and checks.
+    Schema(cli::schema::SchemaArgs),
     /// A shell's completion script for runbook, on standard output.
     Completions { shell: clap_complete::Shell },
     /// A team's run of one customer's checklist, recorded in runs/NAME.jsonl.
@@ -218,6 +220,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check { format } => check(cli, root, *format),
         Command::Init(args) => Ok(cli::init::init(&cli.root, args)?),
+        Command::Schema(args) => Ok(cli::schema::schema(args)?),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "runbook", &mut out);

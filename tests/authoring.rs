@@ -232,3 +232,87 @@ fn init_makes_a_project_that_check_checklist_and_build_accept() {
         "# mine\n"
     );
 }
+
+/// A TOML file as the JSON an editor validates (dates as their text, as Taplo reads them).
+fn toml_as_json(path: &std::path::Path) -> serde_json::Value {
+    fn convert(v: toml::Value) -> serde_json::Value {
+        match v {
+            toml::Value::String(s) => s.into(),
+            toml::Value::Integer(i) => i.into(),
+            toml::Value::Float(f) => f.into(),
+            toml::Value::Boolean(b) => b.into(),
+            toml::Value::Datetime(d) => d.to_string().into(),
+            toml::Value::Array(a) => a.into_iter().map(convert).collect(),
+            toml::Value::Table(t) => t.into_iter().map(|(k, v)| (k, convert(v))).collect(),
+        }
+    }
+    convert(toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+}
+
+fn schema(kind: &str) -> jsonschema::Validator {
+    let out = runbook().args(["schema", kind]).output().unwrap();
+    assert!(out.status.success());
+    jsonschema::validator_for(&serde_json::from_slice(&out.stdout).unwrap()).unwrap()
+}
+
+#[test]
+fn the_schemas_accept_the_shipped_files_and_flag_mistakes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for project in [root.to_path_buf(), root.join("tests/fixtures/engine")] {
+        let kinds = [
+            ("facts", "runbooks/facts.toml"),
+            ("runbook", "runbooks/*.toml"),
+            ("shared", "runbooks/shared/*.toml"),
+            ("profile", "examples/*.toml"),
+        ];
+        for (kind, pattern) in kinds {
+            let validator = schema(kind);
+            let (dir, name) = pattern.rsplit_once('/').unwrap();
+            for entry in std::fs::read_dir(project.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let file = path.file_name().unwrap().to_str().unwrap();
+                let wanted = if name == "*.toml" {
+                    file.ends_with(".toml") && !(kind == "runbook" && file == "facts.toml")
+                } else {
+                    file == name
+                };
+                if !wanted || path.is_dir() {
+                    continue;
+                }
+                let errors: Vec<String> = validator
+                    .iter_errors(&toml_as_json(&path))
+                    .map(|e| e.to_string())
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 15, "{checked}");
+    // What the loader refuses, the schema flags: an unknown key, a missing title.
+    let runbook_schema = schema("runbook");
+    for case in ["unknown-key.toml", "missing-key.toml"] {
+        let file = toml_as_json(&std::path::Path::new(INVALID).join(case));
+        assert!(!runbook_schema.is_valid(&file), "{case}");
+    }
+}
+
+#[test]
+fn schema_writes_every_schema_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runbook()
+        .args(["schema", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for kind in ["facts", "runbook", "shared", "profile"] {
+        let text = std::fs::read_to_string(dir.path().join(format!("{kind}.schema.json"))).unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            schema["title"].as_str().unwrap().starts_with("runbook"),
+            "{kind}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use runbook::diagnostics::{Diagnostic, Diagnostics};
 
 pub mod init;
 pub mod run;
+pub mod schema;
 pub mod search;
 pub mod site;
 

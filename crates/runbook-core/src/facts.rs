@@ -317,38 +317,53 @@ pub struct Vocabulary {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "IndexMap<String, RawFact>"))]
     facts: IndexMap<String, Spanned<RawFact>>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "IndexMap<String, RawLookup>"))]
     lookups: IndexMap<String, Spanned<RawLookup>>,
     #[serde(default)]
     roles: IndexMap<String, RawRole>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawFact {
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     kind: Spanned<String>,
     name: String,
     question: String,
     description: String,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<IndexMap<String, String>>")
+    )]
     values: Option<Spanned<IndexMap<String, String>>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     minimum: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     default: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawLookup {
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     fact: Spanned<String>,
     description: String,
+    #[cfg_attr(feature = "schema", schemars(with = "IndexMap<String, String>"))]
     values: Spanned<IndexMap<String, String>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRole {
     title: String,
@@ -358,9 +373,12 @@ struct RawRole {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRoleCase {
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     when: Spanned<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     role: Spanned<String>,
 }
 
@@ -624,6 +642,12 @@ impl Vocabulary {
             ),
         })
     }
+}
+
+/// The JSON Schema of the facts file.
+#[cfg(feature = "schema")]
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(RawFile)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::facts::{FactKind, FactValues, Value, ValueError, Vocabulary};
 use crate::toml_file::{self, span_of};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     pub name: Option<String>,
@@ -65,11 +66,16 @@ pub struct Profile {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
     #[serde(default)]
     customer: Customer,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "IndexMap<String, serde_json::Value>")
+    )]
     facts: IndexMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
@@ -281,6 +287,12 @@ pub fn parse_set(assignment: &str, vocab: &Vocabulary) -> Result<Assignment, Dia
         .and_then(|v| fact.check_supported(&v).map(|()| v))
         .map_err(|e| value_error(e, &value_span))?;
     Ok(Assignment::Fact(fact.id.clone(), value))
+}
+
+/// The JSON Schema of a profile.
+#[cfg(feature = "schema")]
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(RawProfile)
 }
 
 #[cfg(test)]

@@ -19,90 +19,128 @@ use crate::facts::{FactKind, Version, Vocabulary};
 use crate::toml_file::{self, span_of};
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawRunbook {
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     id: Spanned<String>,
     title: String,
     summary: String,
     #[serde(default)]
     audience: String,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     when: Option<Spanned<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     after: Vec<Spanned<String>>,
     #[serde(default, rename = "revision")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<RawRevision>"))]
     revisions: Vec<Spanned<RawRevision>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRevision {
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     date: Option<Spanned<Datetime>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     since: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     before: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     supersedes: Option<Spanned<Datetime>>,
     note: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     estimate: Option<Spanned<String>>,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     #[serde(default, rename = "section")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<RawSection>"))]
     sections: Vec<Spanned<RawSection>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawSource {
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     id: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     title: Spanned<String>,
     article: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     url: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     published: Option<Spanned<Datetime>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     updated: Option<Spanned<Datetime>>,
 }
 
 #[derive(Deserialize, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawSection {
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     id: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     include: Option<Spanned<String>>,
     title: Option<String>,
     intro: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     role: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     when: Option<Spanned<String>>,
     #[serde(default, rename = "step")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<RawStep>"))]
     steps: Vec<Spanned<RawStep>>,
 }
 
 #[derive(Deserialize, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawStep {
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     id: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     include: Option<Spanned<String>>,
     title: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     body: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     kind: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     role: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     when: Option<Spanned<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     estimate: Option<Spanned<String>>,
     wait: Option<RawTimed>,
     expires: Option<RawTimed>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     from: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawTimed {
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     time: Spanned<String>,
     note: String,
 }
 
 /// A file of sections and steps written once and included where they recur.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawShared {
     #[serde(default, rename = "section")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<RawSection>"))]
     sections: Vec<Spanned<RawSection>>,
     #[serde(default, rename = "step")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<RawStep>"))]
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -674,6 +712,15 @@ pub fn valid_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && !id.starts_with('-')
+}
+
+/// The JSON Schemas of a runbook file and of a file of shared sections and steps.
+#[cfg(feature = "schema")]
+pub fn schemas() -> [(&'static str, schemars::Schema); 2] {
+    [
+        ("runbook", schemars::schema_for!(RawRunbook)),
+        ("shared", schemars::schema_for!(RawShared)),
+    ]
 }
 
 #[cfg(test)]
