@@ -153,6 +153,43 @@ pub fn variables(text: &str) -> Result<HashSet<String>, (String, Option<usize>)>
     }
 }
 
+/// The places where a text does more than fill in a value: a statement (`{% if … %}`) or an
+/// expression (`{{ region == "eu" }}`, `{{ name | upper }}`). Step text is filled in with what
+/// people read (a fact's label), so logic there would test labels, not the customer's facts:
+/// `runbook check` refuses it. Byte ranges in the text, with what is written there.
+pub fn logic(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = text[at..].find('{').map(|i| at + i) {
+        let rest = &text[i..];
+        let close = if rest.starts_with("{%") {
+            Some("%}")
+        } else if rest.starts_with("{{") {
+            Some("}}")
+        } else {
+            None
+        };
+        let Some(close) = close else {
+            at = i + 1;
+            continue;
+        };
+        let Some(len) = rest[2..].find(close).map(|j| j + 4) else {
+            break;
+        };
+        let inner = rest[2..len - 2].trim_matches(|c: char| c.is_whitespace() || c == '-');
+        let plain = close == "}}"
+            && !inner.is_empty()
+            && inner.split('.').all(|part| {
+                part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !part.is_empty()
+            });
+        if !plain {
+            out.push((i..i + len, &text[i..i + len]));
+        }
+        at = i + len;
+    }
+    out
+}
+
 /// HTML in which each variable stands as a token (`token(i)` for the `i`-th value), so that it
 /// can be rendered once and filled in for every customer.
 pub struct Tokens {
@@ -245,6 +282,23 @@ mod tests {
         assert_eq!(t.fill("a rbkv1q b rbkv12q c"), "a &lt;1&gt; b &lt;12&gt; c");
         assert_eq!(t.fill("rbkv99q rbkvq rbkv1"), "rbkv99q rbkvq rbkv1");
         assert_eq!(t.variables("rbkv12q rbkv0q"), ["v12", "v0"]);
+    }
+
+    #[test]
+    fn logic_in_step_text_is_found_with_its_place() {
+        let text = "Use {{ app_id }} for {{ customer.name }}.\n{% if region == \"eu\" %}EU{% endif %} {{ tier | upper }} {{- x -}}";
+        let found: Vec<&str> = logic(text).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            found,
+            [
+                "{% if region == \"eu\" %}",
+                "{% endif %}",
+                "{{ tier | upper }}"
+            ]
+        );
+        let (range, _) = &logic(text)[0];
+        assert_eq!(&text[range.clone()], "{% if region == \"eu\" %}");
+        assert!(logic("Plain {text} and {{ a.b }}").is_empty());
     }
 
     #[test]

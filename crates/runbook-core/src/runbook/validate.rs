@@ -257,6 +257,40 @@ fn check(
 fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
     for (_, step) in rev.steps() {
         let at = step.body_span.as_ref().unwrap_or(&step.span);
+        let logic = crate::body::logic(&step.body);
+        for (range, written) in &logic {
+            // The place is underlined; the message quotes only its start.
+            let written: String = match written.char_indices().nth(40) {
+                Some((end, _)) => format!("{}…", &written[..end]),
+                None => (*written).to_string(),
+            };
+            let place = match &step.body_span {
+                Some(body) => Span::new(
+                    &body.file,
+                    body.range.start + range.start..body.range.start + range.end,
+                ),
+                None => at.clone(),
+            };
+            diags.push(
+                Diagnostic::error(format!(
+                    "step `{}`: step text only fills in values, and `{written}` does more",
+                    step.id
+                ))
+                .at(&place)
+                .label("not evaluated against the customer's facts")
+                .note(
+                    "a fact in step text is what people read (its label), so a test of it \
+                     would compare labels, and versions as text",
+                )
+                .help(
+                    "give each case a step of its own with a `when` condition, or use a lookup \
+                     for a value that a fact chooses",
+                ),
+            );
+        }
+        if !logic.is_empty() {
+            continue;
+        }
         match crate::body::variables(&step.body) {
             Ok(vars) => {
                 let mut vars: Vec<String> = vars.into_iter().collect();
