@@ -6,7 +6,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod atomic;
+pub mod book;
 pub mod catalog;
+pub mod html;
+pub mod markdown;
 pub mod project;
 pub mod render;
 pub mod run;

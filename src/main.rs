@@ -198,7 +198,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let color = use_color(cli.color, std::io::stderr().is_terminal());
-            let has_site = root.join(runbook::site::config::BOOK_FILE).is_file();
+            let has_site = root.join(runbook::book::config::BOOK_FILE).is_file();
             // A plain book (a site without runbooks) has only its site to check.
             let runbooks = root.join(runbook::project::RUNBOOK_DIR).is_dir() || !has_site;
             let mut checked = Vec::new();

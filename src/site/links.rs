@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::html::attribute_values;
-use super::markdown::{escape, is_external, unescape};
+use crate::html::attribute_values;
+use crate::markdown::{escape, is_external, unescape};
 
 /// What the site contains, for checking links against.
 #[derive(Debug, Default)]

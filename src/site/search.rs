@@ -18,18 +18,14 @@ use tokio::runtime::Runtime;
 
 use crate::diagnostics::Diagnostic;
 
-use super::html;
 use super::runbooks::SearchRecord;
+use crate::html;
 
 /// The folder of the index in the site.
 pub const DIR: &str = "pagefind";
 
 /// The file listing the shards after the first, for the site's script to merge.
 pub const SHARDS_FILE: &str = "shards.json";
-
-/// The most pages and records in one shard, unless book.toml says otherwise: bounds the
-/// memory building one takes; a search fetches a little of every shard.
-pub const DEFAULT_SHARD_SIZE: usize = 300;
 
 /// A book with fewer pages and records than this has one shard; a larger one has at least
 /// two, built at once.

@@ -71,7 +71,7 @@ impl Templates {
                 && let Some(s) = value.as_str()
             {
                 return out
-                    .write_str(&super::markdown::escape(s))
+                    .write_str(&crate::markdown::escape(s))
                     .map_err(|e| Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()));
             }
             minijinja::escape_formatter(out, state, value)
