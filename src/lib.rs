@@ -5,6 +5,8 @@
 // error path, where its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
+#[cfg(test)]
+mod arbitrary;
 pub mod atomic;
 pub mod book;
 pub mod catalog;

@@ -320,6 +320,20 @@ fn list_marker(line: &str) -> usize {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn markdown_html_never_panics_nor_lets_a_script_through(
+            text in crate::arbitrary::text(&[
+                "<script>", "</script>", "<SCRIPT src=x>", "<scr", "ipt>", "<", ">", "<!--",
+                "-->", "`", "```\n", "\n", "    ", "*", "[a](javascript:alert(1))", "![i](x)",
+                "<img src=x onerror=alert(1)>", "<a href=\"", "\">", "&lt;", "&#60;", "|a|\n|-|\n",
+            ])
+        ) {
+            let html = markdown_html(&text);
+            proptest::prop_assert!(!html.to_ascii_lowercase().contains("<script"), "{}", html);
+        }
+    }
+
     #[test]
     fn markdown_is_sanitized() {
         let html = markdown_html(

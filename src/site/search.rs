@@ -459,6 +459,20 @@ impl Drop for Indexer {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn the_search_input_of_any_content_is_no_longer_than_its_page(
+            text in crate::arbitrary::text(&[
+                "<", ">", "</", "<a href=x>", "</a>", "<em>", "</em>", "<code>", "<pre>",
+                "<script>", "</script>", "<!--", "-->", "<br>", "<p>", "</article>", "\"",
+            ])
+        ) {
+            let page = format!("<html lang=\"en\"><body><article>{text}</article></body></html>");
+            let input = page_input(&page, &text);
+            proptest::prop_assert!(input.len() <= page.len() + "<body></body></html>".len());
+        }
+    }
+
     fn stripped(html: &str) -> String {
         let mut out = String::new();
         strip_plain_inline(html, &mut out);
