@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in fuzz/ for a while (FUZZ_SECONDS each, default 30), seeded with the
-# shipped runbooks, the invalid-input fixtures and the guide. A crash fails the run and leaves
+# shipped runbooks and the invalid-input fixtures. A crash fails the run and leaves
 # its input in fuzz/artifacts/<target>/; turn it into a regression test.
 #
 # Usage: scripts/fuzz.sh [TARGET...]        FUZZ_SECONDS=600 scripts/fuzz.sh condition
@@ -24,7 +24,7 @@ fi
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(condition runbook_file markdown summary html)
+    targets=(condition runbook_file)
 fi
 
 # Seeds: a fresh corpus folder per target, outside the repository's tracked files.
@@ -38,9 +38,6 @@ seed() {
 }
 shopt -s nullglob
 printf '%s\n' runbooks/*.toml runbooks/shared/*.toml tests/fixtures/invalid/*.toml | seed runbook_file
-find guide tests/fixtures -name '*.md' | seed markdown
-find guide tests/fixtures -name SUMMARY.md | seed summary
-find templates guide tests/fixtures -name '*.html.j2' -o -name '*.md' | seed html
 mkdir -p "$corpus/condition"
 sed -n "s/^when = '\\(.*\\)'$/\\1/p" runbooks/*.toml runbooks/shared/*.toml | sort -u |
     split -a 4 -l 1 - "$corpus/condition/seed-"

@@ -5,8 +5,13 @@
 // error path, where its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
+#[cfg(test)]
+mod arbitrary;
 pub mod atomic;
+pub mod book;
 pub mod catalog;
+pub mod html;
+pub mod markdown;
 pub mod project;
 pub mod render;
 pub mod run;

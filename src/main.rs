@@ -261,7 +261,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 /// `runbook check`: the runbooks, and the help site where there is one; every problem of both
 /// in one run.
 fn check(cli: &Cli, root: &Path, format: CheckFormat) -> Result<(), Failure> {
-    let has_site = root.join(runbook::site::config::BOOK_FILE).is_file();
+    let has_site = root.join(runbook::book::config::BOOK_FILE).is_file();
     // A plain book (a site without runbooks) has only its site to check.
     let runbooks = root.join(runbook::project::RUNBOOK_DIR).is_dir() || !has_site;
     let mut checked = Vec::new();

@@ -39,7 +39,7 @@ impl std::ops::Deref for Project {
 /// load then says what is missing).
 pub fn find_root(start: &Path) -> PathBuf {
     let is_root = |dir: &Path| {
-        dir.join(RUNBOOK_DIR).is_dir() || dir.join(crate::site::config::BOOK_FILE).is_file()
+        dir.join(RUNBOOK_DIR).is_dir() || dir.join(crate::book::config::BOOK_FILE).is_file()
     };
     if is_root(start) {
         return start.to_path_buf();

@@ -95,13 +95,6 @@ pub fn render<T: Serialize>(
 ) -> Result<String, Diagnostic> {
     let (file, source) = template_source(name, root, template)?;
     let mut env = environment(terminal);
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html.j2") || name.ends_with(".html") {
-            minijinja::AutoEscape::Html
-        } else {
-            minijinja::AutoEscape::None
-        }
-    });
     // Registered under the format's name, so escaping follows the output format whatever
     // the user's file is called.
     let shown = file
@@ -191,8 +184,10 @@ fn collapse_blank_lines(text: &str) -> String {
     out.trim_start_matches('\n').to_string()
 }
 
-/// The environment with the filters every template may use.
-pub fn environment(terminal: Terminal) -> Environment<'static> {
+/// An environment as every template here is written for, the checklist's and the site's: a
+/// block tag's line leaves nothing behind, an undefined variable is an error, and a template
+/// whose name says it is HTML is auto-escaped.
+pub fn base_environment() -> Environment<'static> {
     let mut env = Environment::new();
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
@@ -202,6 +197,19 @@ pub fn environment(terminal: Terminal) -> Environment<'static> {
         env.set_syntax(syntax);
     }
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html.j2") || name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    env
+}
+
+/// The checklist's environment, with the filters its templates may use.
+fn environment(terminal: Terminal) -> Environment<'static> {
+    let mut env = base_environment();
     env.add_filter("markdown", |text: &str| {
         Value::from_safe_string(markdown_html(text))
     });
@@ -311,6 +319,20 @@ fn list_marker(line: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn markdown_html_never_panics_nor_lets_a_script_through(
+            text in crate::arbitrary::text(&[
+                "<script>", "</script>", "<SCRIPT src=x>", "<scr", "ipt>", "<", ">", "<!--",
+                "-->", "`", "```\n", "\n", "    ", "*", "[a](javascript:alert(1))", "![i](x)",
+                "<img src=x onerror=alert(1)>", "<a href=\"", "\">", "&lt;", "&#60;", "|a|\n|-|\n",
+            ])
+        ) {
+            let html = markdown_html(&text);
+            proptest::prop_assert!(!html.to_ascii_lowercase().contains("<script"), "{}", html);
+        }
+    }
 
     #[test]
     fn markdown_is_sanitized() {

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use runbook::condition::{self, Tri};
-use runbook::diagnostics::{Diagnostics, SourceFile};
-use runbook::facts::{FactValues, Vocabulary};
+use runbook_core::condition::{self, Tri};
+use runbook_core::diagnostics::{Diagnostics, SourceFile};
+use runbook_core::facts::{FactValues, Vocabulary};
 
 const FACTS: &str = include_str!("../../runbooks/facts.toml");
 

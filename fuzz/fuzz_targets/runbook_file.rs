@@ -2,11 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use runbook::diagnostics::{Diagnostics, SourceFile};
-use runbook::facts::Vocabulary;
-use runbook::runbook::load::{Library, RawRunbook, Resolver};
-use runbook::runbook::validate;
-use runbook::toml_file;
+use runbook_core::diagnostics::{Diagnostics, SourceFile};
+use runbook_core::facts::Vocabulary;
+use runbook_core::runbook::load::{Library, RawRunbook, Resolver};
+use runbook_core::runbook::validate;
+use runbook_core::toml_file;
 
 const FACTS: &str = include_str!("../../runbooks/facts.toml");
 

@@ -5,11 +5,11 @@
 use std::fs;
 use std::path::Path;
 
+use crate::book::config::{BOOK_FILE, BookConfig};
+use crate::book::{chapter, preprocess, summary};
 use crate::diagnostics::Diagnostics;
+use crate::markdown::{self, MdOptions};
 use crate::project;
-use crate::site::config::{BOOK_FILE, BookConfig};
-use crate::site::markdown::{self, MdOptions};
-use crate::site::{preprocess, summary};
 
 use super::manifest::{self, Entry};
 use super::text::hash;
@@ -57,7 +57,7 @@ pub fn load(root: &Path) -> Chapters {
         return out;
     };
     let src = config.src_dir();
-    let summary_path = src.join("SUMMARY.md");
+    let summary_path = config.summary_path();
     if !out.source(root, &summary_path) {
         out.absent(root, &summary_path);
         return out;
@@ -80,19 +80,17 @@ pub fn load(root: &Path) -> Chapters {
             out.absent(root, &path);
             continue;
         }
-        let Ok(file) = project::read_inside(root, &path) else {
+        let Ok(text) = chapter::read(root, &path, &link.name, &mut ignored) else {
             continue;
         };
-        let expanded = preprocess::expand(&file, root, &mut ignored);
-        for included in &expanded.includes {
+        for included in &text.expanded.includes {
             if !out.has(root, included) && !out.source(root, included) {
                 out.absent(root, included);
             }
         }
-        let chapter = expanded.title.clone().unwrap_or_else(|| link.name.clone());
-        let rendered = markdown::render(&expanded.text, md, &|_| None);
+        let rendered = markdown::render(&text.expanded.text, md, &|_| None);
         let rel = manifest::rel(root, &path);
-        out.sections.extend(split(&rendered, &rel, &chapter));
+        out.sections.extend(split(&rendered, &rel, &text.title));
     }
     out
 }

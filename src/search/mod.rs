@@ -71,6 +71,7 @@ mod chapters;
 mod count;
 mod manifest;
 mod query;
+mod results;
 pub mod schema;
 mod snippet;
 mod store;
@@ -80,7 +81,6 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
-use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::{Field, Value};
@@ -89,7 +89,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::body::Template;
-use crate::condition::{self, Expr, VersionRange};
+use crate::condition::{self, Expr};
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Value as FactValue, Version, Vocabulary};
 use crate::project::{self, FACTS_FILE, RUNBOOK_DIR};
@@ -99,7 +99,10 @@ use manifest::Status;
 use query::{Builder, Part};
 use store::{OpenError, Opened, Store};
 
+pub use results::{Conditions, Hit, Results, RevisionInfo, RevisionStatus, RoleRef, render_text};
 pub use store::INDEX_DIR;
+
+use results::revision_info;
 
 /// Reports long work and notable events; the command line shows them on standard error.
 pub trait Progress {
@@ -143,79 +146,6 @@ pub struct Request<'a> {
     /// ...and `fact=value` settings over it.
     pub set: &'a [String],
     pub limit: usize,
-}
-
-/// A step or chapter section found.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hit {
-    /// What the document is: `step` or `chapter`.
-    #[serde(rename = "type")]
-    pub doc_type: String,
-    pub runbook: String,
-    pub step: String,
-    /// `runbook#step`, or for a chapter section `file#anchor` (the file relative to the
-    /// project root).
-    pub address: String,
-    pub title: String,
-    pub title_highlight: Vec<[usize; 2]>,
-    /// The runbook's title, or the chapter's.
-    pub runbook_title: String,
-    /// Empty for a chapter section, as are `runbook` and `kind`.
-    pub section: String,
-    pub kind: String,
-    pub role: Option<RoleRef>,
-    pub snippet: String,
-    pub highlight: Vec<[usize; 2]>,
-    pub score: f64,
-    pub conditions: Option<Conditions>,
-    pub revision: RevisionInfo,
-    pub missing: Vec<String>,
-    /// How many hits the search has in all, `--limit` or not (the same in every hit).
-    pub total: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RoleRef {
-    pub id: String,
-    pub title: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Conditions {
-    /// In the condition language.
-    pub expression: String,
-    /// In words, with fact names and value labels.
-    pub text: String,
-    pub facts: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RevisionStatus {
-    Current,
-    Older,
-    Newer,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RevisionInfo {
-    pub date: Option<String>,
-    /// The versions it covers, in words ("2.5 and later").
-    pub versions: String,
-    pub status: RevisionStatus,
-    /// For a revision that is not the current one: "older revision: before 2.5, 2019-02-04".
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Default)]
-pub struct Results {
-    pub hits: Vec<Hit>,
-    /// How many hits there are in all: more than `hits` when the limit left some out.
-    pub total: usize,
-    /// The query with its unknown words replaced by the closest words of the index.
-    pub suggestion: Option<String>,
-    /// No step holds every word: the hits hold most (all but one in three).
-    pub relaxed: bool,
 }
 
 /// What `index` did.
@@ -749,64 +679,6 @@ fn address(doc: &TantivyDocument, f: &schema::Fields) -> String {
     }
 }
 
-/// Where a hit's revision stands: the one a checklist would use, or another.
-fn revision_info(
-    doc: &TantivyDocument,
-    f: &schema::Fields,
-    version: Option<&Version>,
-) -> RevisionInfo {
-    let index = u64_of(doc, f.revision) as usize;
-    let revisions: Vec<(VersionRange, Option<String>)> = text_of(doc, f.revisions)
-        .lines()
-        .map(|line| {
-            let mut cols = line.split('\t');
-            let mut version = || cols.next().and_then(|v| Version::parse(v).ok());
-            let since = version();
-            let before = version();
-            let date = cols.next().filter(|d| !d.is_empty()).map(str::to_string);
-            (VersionRange { since, before }, date)
-        })
-        .collect();
-    let Some((range, date)) = revisions.get(index).cloned() else {
-        return RevisionInfo {
-            date: None,
-            versions: String::new(),
-            status: RevisionStatus::Current,
-            label: None,
-        };
-    };
-    let status = match version {
-        None if u64_of(doc, f.current) == 1 => RevisionStatus::Current,
-        None => RevisionStatus::Older,
-        Some(v) => {
-            // As `Runbook::revision_for`: the latest-dated revision whose range holds it.
-            let mut chosen: Option<(usize, &Option<String>)> = None;
-            for (i, (r, d)) in revisions.iter().enumerate() {
-                if r.contains(v) && chosen.is_none_or(|(_, best)| d > best) {
-                    chosen = Some((i, d));
-                }
-            }
-            match chosen {
-                Some((i, _)) if i == index => RevisionStatus::Current,
-                _ if range.contains(v) => RevisionStatus::Older,
-                _ if range.before.as_ref().is_some_and(|b| b <= v) => RevisionStatus::Older,
-                _ => RevisionStatus::Newer,
-            }
-        }
-    };
-    let words = match status {
-        RevisionStatus::Current => None,
-        RevisionStatus::Older => Some("older revision"),
-        RevisionStatus::Newer => Some("revision for later versions"),
-    };
-    RevisionInfo {
-        label: words.map(|w| format!("{w}: {range}, {}", date.as_deref().unwrap_or("undated"))),
-        date,
-        versions: range.to_string(),
-        status,
-    }
-}
-
 fn ranges(r: &[std::ops::Range<usize>]) -> Vec<[usize; 2]> {
     r.iter().map(|r| [r.start, r.end]).collect()
 }
@@ -898,101 +770,4 @@ fn hits(
         });
     }
     Ok(out)
-}
-
-const BOLD: &str = "\x1b[1m";
-const UNBOLD: &str = "\x1b[22m";
-const DIM: &str = "\x1b[2m";
-
-fn emphasize(text: &str, ranges: &[[usize; 2]], color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + ranges.len() * 10);
-    let mut at = 0;
-    for [start, end] in ranges {
-        if *start < at
-            || *end > text.len()
-            || !text.is_char_boundary(*start)
-            || !text.is_char_boundary(*end)
-        {
-            continue;
-        }
-        out.push_str(&text[at..*start]);
-        out.push_str(BOLD);
-        out.push_str(&text[*start..*end]);
-        out.push_str(UNBOLD);
-        at = *end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
-
-/// Results as text for a terminal: each hit with its address, title, place, snippet and
-/// conditions; matched words in bold when `color`.
-pub fn render_text(results: &Results, color: bool) -> String {
-    let mut out = String::new();
-    if let Some(s) = &results.suggestion {
-        out.push_str(&format!("did you mean \"{s}\"?\n"));
-    }
-    if results.hits.is_empty() {
-        out.push_str("no results\n");
-        return out;
-    }
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    if results.relaxed {
-        out.push_str("No step has all the words; these have most of them.\n\n");
-    }
-    let (dim, undim) = if color { (DIM, "\x1b[22m") } else { ("", "") };
-    for (i, h) in results.hits.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        let revision = h
-            .revision
-            .label
-            .as_ref()
-            .map(|l| format!("  ({l})"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "{}. {}\n",
-            i + 1,
-            emphasize(&h.title, &h.title_highlight, color)
-        ));
-        let mut place = if h.doc_type == schema::TYPE_CHAPTER {
-            format!("{} · chapter", h.runbook_title)
-        } else {
-            format!("{} › {} · {}", h.runbook_title, h.section, h.kind)
-        };
-        if let Some(role) = &h.role {
-            place.push_str(&format!(" · {}", role.title));
-        }
-        out.push_str(&format!("   {}{revision}\n", h.address));
-        out.push_str(&format!("   {dim}{place}{undim}\n"));
-        if !h.snippet.is_empty() {
-            out.push_str(&format!(
-                "   {}\n",
-                emphasize(&h.snippet, &h.highlight, color)
-            ));
-        }
-        if let Some(c) = &h.conditions {
-            out.push_str(&format!("   only if {}\n", c.text));
-        }
-        if !h.missing.is_empty() {
-            out.push_str(&format!(
-                "   {dim}missing: {}{undim}\n",
-                h.missing.join(", ")
-            ));
-        }
-    }
-    let more = results.total.saturating_sub(results.hits.len());
-    if more > 0 {
-        out.push_str(&format!(
-            "\n… and {more} more (use --limit {} to see them all)\n",
-            results.total
-        ));
-    }
-    out
 }

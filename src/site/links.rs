@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::html::attribute_values;
-use super::markdown::{escape, is_external, unescape};
+use crate::html::attribute_values;
+use crate::markdown::{escape, is_external, unescape};
 
 /// What the site contains, for checking links against.
 #[derive(Debug, Default)]
@@ -170,35 +170,12 @@ pub fn root_of(page: &str) -> String {
     "../".repeat(page.matches('/').count())
 }
 
+/// `%XX` sequences decoded; anything that is not one is kept as it is, and bytes that are not
+/// UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Rewrites a content fragment written for the page at `page` so that it reads right at the

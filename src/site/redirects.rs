@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use super::config::Redirect;
 use super::links::{Resolved, resolve};
+use crate::book::config::Redirect;
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 
 /// One entry, with the page it is about.

@@ -18,18 +18,14 @@ use tokio::runtime::Runtime;
 
 use crate::diagnostics::Diagnostic;
 
-use super::html;
 use super::runbooks::SearchRecord;
+use crate::html;
 
 /// The folder of the index in the site.
 pub const DIR: &str = "pagefind";
 
 /// The file listing the shards after the first, for the site's script to merge.
 pub const SHARDS_FILE: &str = "shards.json";
-
-/// The most pages and records in one shard, unless book.toml says otherwise: bounds the
-/// memory building one takes; a search fetches a little of every shard.
-pub const DEFAULT_SHARD_SIZE: usize = 300;
 
 /// A book with fewer pages and records than this has one shard; a larger one has at least
 /// two, built at once.
@@ -462,6 +458,20 @@ impl Drop for Indexer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_search_input_of_any_content_is_no_longer_than_its_page(
+            text in crate::arbitrary::text(&[
+                "<", ">", "</", "<a href=x>", "</a>", "<em>", "</em>", "<code>", "<pre>",
+                "<script>", "</script>", "<!--", "-->", "<br>", "<p>", "</article>", "\"",
+            ])
+        ) {
+            let page = format!("<html lang=\"en\"><body><article>{text}</article></body></html>");
+            let input = page_input(&page, &text);
+            proptest::prop_assert!(input.len() <= page.len() + "<body></body></html>".len());
+        }
+    }
 
     fn stripped(html: &str) -> String {
         let mut out = String::new();

@@ -5,11 +5,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::{Environment, Error, Value};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::project;
 
 pub const DIR: &str = "templates/site";
+
+/// What `urlencode_component` escapes: all but RFC 3986's unreserved characters.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 macro_rules! built_in {
     ($($name:literal),* $(,)?) => {
@@ -47,22 +55,7 @@ pub struct Templates {
 
 impl Templates {
     pub fn load(root: &Path) -> Result<Templates, Diagnostic> {
-        let mut env = Environment::new();
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-        {
-            env.set_syntax(syntax);
-        }
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html.j2") {
-                minijinja::AutoEscape::Html
-            } else {
-                minijinja::AutoEscape::None
-            }
-        });
+        let mut env = crate::render::base_environment();
         // HTML escaping as everywhere else in the site (`&`, `<`, `>`, `"`, `'`): minijinja's
         // own also escapes `/`, which makes every address harder to read.
         env.set_formatter(|out, state, value| {
@@ -71,21 +64,13 @@ impl Templates {
                 && let Some(s) = value.as_str()
             {
                 return out
-                    .write_str(&super::markdown::escape(s))
+                    .write_str(&crate::markdown::escape(s))
                     .map_err(|e| Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()));
             }
             minijinja::escape_formatter(out, state, value)
         });
         env.add_filter("urlencode_component", |s: &str| -> String {
-            let mut out = String::new();
-            for b in s.bytes() {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                    out.push(b as char);
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            out
+            utf8_percent_encode(s, COMPONENT).to_string()
         });
         let dir = root.join(DIR);
         let mut sources = Vec::new();

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
-use super::html::attribute_values;
+use crate::html::attribute_values;
 
 /// A link found in the text, with where it is written.
 #[derive(Debug, Clone)]

@@ -209,6 +209,29 @@ pub fn attribute_values<'h>(html: &'h str, names: &[&str]) -> Vec<(&'h str, usiz
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn tags_come_in_order_within_the_text_with_their_values_where_said(
+            text in crate::arbitrary::text(&[
+                "<", ">", "</", "/>", "<a", "<p class=x>", " href=\"", "\"", "'", "=", " ",
+                "<!--", "-->", "<script>", "</script>", "<style>", "</style>", "<textarea>",
+                "<!DOCTYPE html>", "<?x?>", "é", "\n",
+            ])
+        ) {
+            let mut end = 0;
+            for tag in tags(&text) {
+                proptest::prop_assert!(end <= tag.range.start && tag.range.start < tag.range.end);
+                proptest::prop_assert!(tag.range.end <= text.len());
+                end = tag.range.end;
+                for a in tag.attributes() {
+                    if let Some((value, at)) = a.value {
+                        proptest::prop_assert_eq!(&text[at..at + value.len()], value);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn tags_and_attributes_as_a_browser_reads_them() {
         let html = concat!(

@@ -17,6 +17,10 @@ use crate::toml_file;
 
 pub const BOOK_FILE: &str = "book.toml";
 
+/// The most pages and records in one shard of the site's search index, unless book.toml says
+/// otherwise: bounds the memory building one takes; a search fetches a little of every shard.
+pub const DEFAULT_SHARD_SIZE: usize = 300;
+
 /// The whole configuration, with defaults filled in.
 #[derive(Debug, Clone)]
 pub struct BookConfig {
@@ -122,7 +126,7 @@ impl Default for BookConfig {
                 print: true,
                 search: true,
                 search_limit: 30,
-                search_shard_size: super::search::DEFAULT_SHARD_SIZE,
+                search_shard_size: DEFAULT_SHARD_SIZE,
                 input_404: "404.md".into(),
             },
             runbooks: RunbooksConfig {
@@ -430,6 +434,11 @@ impl BookConfig {
     /// The chapters' folder.
     pub fn src_dir(&self) -> PathBuf {
         self.root.join(&self.src)
+    }
+
+    /// The list of chapters, in mdBook's format.
+    pub fn summary_path(&self) -> PathBuf {
+        self.src_dir().join("SUMMARY.md")
     }
 
     /// Where the site goes, unless `--dest` says otherwise.

@@ -352,6 +352,26 @@ fn renumber(items: &mut [Item], by: u32) {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_a_summary_or_a_diagnostic(
+            text in crate::arbitrary::text(&[
+                "# Summary\n", "\n", "- ", "* ", "  ", "    ", "1. ", "[", "]", "(", ")",
+                "[Intro](intro.md)", "[Draft]()", "---\n", "# Part\n", "a%20b.md", "`", "<",
+            ])
+        ) {
+            let file = SourceFile::new("SUMMARY.md", "SUMMARY.md", text);
+            match parse(&file) {
+                Ok(summary) => {
+                    let _ = summary.chapters();
+                }
+                Err(d) => {
+                    let _ = d.render(false);
+                }
+            }
+        }
+    }
+
     fn p(text: &str) -> Summary {
         let f = SourceFile::new("SUMMARY.md", "SUMMARY.md", text.into());
         parse(&f).unwrap_or_else(|e| panic!("{e}"))
