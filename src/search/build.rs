@@ -9,7 +9,6 @@ use std::path::Path;
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::body::{Fill, Template};
-use crate::condition::Expr;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
@@ -43,7 +42,7 @@ pub fn add_runbook(
     vocab: &Vocabulary,
     env: &Template,
 ) -> Result<u64, Diagnostic> {
-    let current = rb.current().map(|r| r as *const _);
+    let current = rb.revision_index(None);
     let revisions: Vec<String> = rb
         .revisions
         .iter()
@@ -60,19 +59,14 @@ pub fn add_runbook(
         })
         .collect();
     let revisions = revisions.join("\n");
-    let runbook_when: Vec<Expr> = rb.when.iter().map(|c| c.expr.clone()).collect();
     // Each step's digests in the revisions indexed so far.
     let mut seen: HashSet<(&str, u64)> = HashSet::new();
     let mut count = 0;
     for (ri, rev) in rb.revisions.iter().enumerate() {
-        let is_current = current == Some(rev as *const _);
+        let is_current = current == Some(ri);
         for section in &rev.sections {
-            let mut when = runbook_when.clone();
-            when.extend(section.when.iter().map(|c| c.expr.clone()));
             for step in &section.steps {
-                let mut when = when.clone();
-                when.extend(step.when.iter().map(|c| c.expr.clone()));
-                let condition = Expr::and(when);
+                let condition = rb.condition_of(section, step);
                 let notes = timed_notes(step);
                 let body = join_text(step_text(env, &step.body), &notes);
                 let mut doc = TantivyDocument::new();

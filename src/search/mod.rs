@@ -395,7 +395,8 @@ impl Context {
             let vocab = load_vocab(root)?;
             let profile = crate::project::profile(&vocab, req.profile, req.set)?;
             ctx.env = Some(Template::new(&vocab, &profile.customer, &profile.facts));
-            ctx.facts = Some(profile.facts);
+            // A fact the profile leaves out takes its default, as in a checklist.
+            ctx.facts = Some(vocab.with_defaults(&profile.facts).0);
             ctx.vocab = Some(vocab);
         } else {
             // Conditions are described with the fact names; without a readable facts file
