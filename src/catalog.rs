@@ -30,10 +30,12 @@ pub struct RevisionEntry {
     pub since: Option<String>,
     pub before: Option<String>,
     pub date: Option<String>,
+    /// Its date, else its id, else "undated".
+    pub name: String,
     pub supersedes: Option<String>,
     /// Whether this is the revision used for the newest versions.
     pub current: bool,
-    /// The date of the later revision that replaces this one, if any.
+    /// The name (date or id) of the revision that replaces this one, if any.
     pub superseded_by: Option<String>,
     pub sections: usize,
     pub steps: usize,
@@ -61,13 +63,14 @@ fn entry(rb: &Runbook) -> Entry {
                 since: r.range.since.as_ref().map(ToString::to_string),
                 before: r.range.before.as_ref().map(ToString::to_string),
                 date: r.date.clone(),
+                name: r.name().to_string(),
                 supersedes: r.supersedes.clone(),
                 current: current == Some(i),
                 superseded_by: rb
                     .revisions
                     .iter()
-                    .find(|later| later.supersedes.is_some() && later.supersedes == r.date)
-                    .and_then(|later| later.date.clone()),
+                    .find(|later| later.supersedes(r))
+                    .map(|later| later.name().to_string()),
                 sections: r.sections.len(),
                 steps: r.steps().count(),
                 sources: r.sources.clone(),
@@ -93,7 +96,7 @@ pub fn list_text(project: &Project) -> String {
                 "{:width$}    {:<28} {:<10} {:>3} steps{}",
                 "",
                 r.versions,
-                r.date.as_deref().unwrap_or("undated"),
+                r.name,
                 r.steps,
                 match (&r.superseded_by, r.current) {
                     (_, true) => "  (current)".to_string(),
@@ -120,18 +123,16 @@ pub fn show_text(
     let rb = project.find(id)?;
     let vocab = &project.vocab;
     let index = match (revision, facts.get(VERSION_FACT)) {
-        (Some(date), _) => rb
+        (Some(name), _) => rb
             .revisions
             .iter()
-            .position(|r| r.date.as_deref() == Some(date))
+            .position(|r| r.is_named(name))
             .ok_or_else(|| {
-                let dates: Vec<&str> = rb
-                    .revisions
-                    .iter()
-                    .map(|r| r.date.as_deref().unwrap_or("undated"))
-                    .collect();
-                Diagnostic::error(format!("runbook `{id}` has no revision dated {date}"))
-                    .help(format!("its revisions are dated: {}", dates.join(", ")))
+                let names: Vec<&str> = rb.revisions.iter().map(|r| r.name()).collect();
+                Diagnostic::error(format!(
+                    "runbook `{id}` has no revision dated or named {name}"
+                ))
+                .help(format!("its revisions: {}", names.join(", ")))
             })?,
         (None, Some(Value::Version(v))) => rb.revision_index(Some(v)).ok_or_else(|| {
             Diagnostic::error(format!(

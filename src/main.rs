@@ -91,7 +91,7 @@ enum Command {
         /// Set a fact: fact=value (repeatable).
         #[arg(long = "set", value_name = "FACT=VALUE")]
         set: Vec<String>,
-        /// Show the revision of this date (YYYY-MM-DD) instead.
+        /// Show the revision of this date (YYYY-MM-DD) or id instead.
         #[arg(long, value_name = "DATE")]
         revision: Option<String>,
         /// List, per source article, the parts its steps encode and which steps.

@@ -80,8 +80,5 @@ fn show_errors_name_what_exists() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("its revisions are dated: 2019-08-14, 2020-09-28")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its revisions: 2019-08-14, 2020-09-28"));
 }

@@ -109,6 +109,7 @@ pub struct RevisionView {
     pub versions: String,
     pub since: Option<String>,
     pub before: Option<String>,
+    pub id: Option<String>,
     pub date: Option<String>,
     pub supersedes: Option<String>,
     pub note: Option<String>,
@@ -183,7 +184,7 @@ fn revision_urls(rb: &Runbook) -> Vec<String> {
             if Some(i) == current {
                 return runbook_url(&rb.id);
             }
-            let base = r.date.clone().unwrap_or_else(|| "undated".into());
+            let base = r.name().to_string();
             let mut slug = base.clone();
             let mut n = 2;
             while used.contains(&slug) {
@@ -230,6 +231,7 @@ fn revision_view(
         versions: r.range.to_string(),
         since: r.range.since.as_ref().map(ToString::to_string),
         before: r.range.before.as_ref().map(ToString::to_string),
+        id: r.id.clone(),
         date: r.date.clone(),
         supersedes: r.supersedes.clone(),
         note: r.note.clone(),

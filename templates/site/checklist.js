@@ -126,7 +126,7 @@
     h.appendChild(a);
     sec.appendChild(h);
     var meta = el("p", "rbk-step-meta");
-    var when = rb.revision.versions + " \u00b7 " + (rb.revision.date || "undated");
+    var when = rb.revision.versions + " \u00b7 " + (rb.revision.date || rb.revision.id || "undated");
     meta.appendChild(badge(when, "rbk-badge-current"));
     if (rb.condition) meta.appendChild(conditionBadge(rb.condition));
     sec.appendChild(meta);

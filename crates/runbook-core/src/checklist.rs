@@ -75,6 +75,7 @@ pub struct ChecklistRunbook {
 pub struct RevisionInfo {
     /// Which of the runbook's revisions (in the order written).
     pub index: usize,
+    pub id: Option<String>,
     pub versions: String,
     pub date: Option<String>,
     pub sources: Vec<Source>,
@@ -606,6 +607,7 @@ fn not_covered(rb: &Runbook, version: &str, vocab: &Vocabulary) -> Diagnostic {
 fn revision_info(r: &Revision, index: usize) -> RevisionInfo {
     RevisionInfo {
         index,
+        id: r.id.clone(),
         versions: r.range.to_string(),
         date: r.date.clone(),
         sources: r.sources.clone(),

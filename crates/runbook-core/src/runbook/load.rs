@@ -42,14 +42,18 @@ pub struct RawRunbook {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRevision {
+    /// How other revisions and the site's address name it, where a date cannot.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    id: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     date: Option<Spanned<Datetime>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     since: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     before: Option<Spanned<String>>,
+    /// The revision it replaces where their versions meet: its date or its id.
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
-    supersedes: Option<Spanned<Datetime>>,
+    supersedes: Option<Spanned<RawRevisionName>>,
     note: Option<String>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     estimate: Option<Spanned<String>>,
@@ -58,6 +62,14 @@ struct RawRevision {
     #[serde(default, rename = "section")]
     #[cfg_attr(feature = "schema", schemars(with = "Vec<RawSection>"))]
     sections: Vec<Spanned<RawSection>>,
+}
+
+/// A revision as another names it: by date (`supersedes = 2020-09-28`) or by id.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawRevisionName {
+    Date(Datetime),
+    Id(String),
 }
 
 #[derive(Deserialize)]
@@ -303,10 +315,20 @@ impl Resolver<'_> {
             }
         }
         let sources: Vec<Source> = rev.sources.iter().map(|s| self.source(file, s)).collect();
+        let supersedes_span = rev.supersedes.as_ref().map(|name| span_of(file, name));
+        let supersedes = rev
+            .supersedes
+            .as_ref()
+            .and_then(|name| match name.get_ref() {
+                RawRevisionName::Date(d) => self.date(file, &Spanned::new(name.span(), *d)),
+                RawRevisionName::Id(id) => Some(id.clone()),
+            });
         Revision {
+            id: rev.id.as_ref().and_then(|id| self.revision_id(file, id)),
             date: rev.date.as_ref().and_then(|d| self.date(file, d)),
             range,
-            supersedes: rev.supersedes.as_ref().and_then(|d| self.date(file, d)),
+            supersedes,
+            supersedes_span,
             note: rev.note.clone(),
             estimate: rev.estimate.as_ref().and_then(|e| self.duration(file, e)),
             sources,
@@ -404,6 +426,18 @@ impl Resolver<'_> {
                 None
             }
         }
+    }
+
+    fn revision_id(&mut self, file: &Arc<SourceFile>, id: &Spanned<String>) -> Option<String> {
+        if valid_id(id.get_ref()) {
+            return Some(id.get_ref().clone());
+        }
+        self.diags.push(
+            Diagnostic::error(format!("`{}` is not a valid id", id.get_ref()))
+                .at(&span_of(file, id))
+                .help("use lowercase letters, digits and dashes, like `v3` or `tenant-admin`"),
+        );
+        None
     }
 
     fn condition(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<Condition> {

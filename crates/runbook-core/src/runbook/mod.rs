@@ -61,7 +61,15 @@ impl Runbook {
     /// Which revision a checklist uses: for a version, the latest-dated one whose range holds
     /// it; with the version not known, the current one. An index into `revisions`.
     pub fn revision_index(&self, version: Option<&Version>) -> Option<usize> {
-        let revisions = self.revisions.iter().enumerate();
+        // A revision another one replaces, where that one also holds, is not a candidate: so
+        // undated articles are ordered by `supersedes` alone.
+        let holds = |r: &Revision| version.is_none_or(|v| r.range.contains(v));
+        let revisions = self.revisions.iter().enumerate().filter(|(_, r)| {
+            !self
+                .revisions
+                .iter()
+                .any(|s| s.supersedes(r) && holds(s) && s.range.overlaps(&r.range))
+        });
         match version {
             Some(v) => revisions
                 .filter(|(_, r)| r.range.contains(v))
@@ -118,10 +126,15 @@ impl Runbook {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revision {
+    /// How other revisions and the site's addresses name it, where its date cannot.
+    pub id: Option<String>,
     /// The document date, `YYYY-MM-DD`; `None` for an undated article.
     pub date: Option<String>,
     pub range: VersionRange,
+    /// The revision it replaces where their versions meet: its date or its id.
     pub supersedes: Option<String>,
+    #[serde(skip)]
+    pub supersedes_span: Option<Span>,
     pub note: Option<String>,
     /// The time the whole procedure takes, where its article says so rather than per step.
     pub estimate: Option<duration::Span>,
@@ -133,11 +146,27 @@ pub struct Revision {
 
 impl Revision {
     pub fn label(&self) -> String {
-        format!(
-            "{} ({})",
-            self.range,
-            self.date.as_deref().unwrap_or("undated")
-        )
+        format!("{} ({})", self.range, self.name())
+    }
+
+    /// How people and other revisions name it: its date, else its id.
+    pub fn name(&self) -> &str {
+        self.date
+            .as_deref()
+            .or(self.id.as_deref())
+            .unwrap_or("undated")
+    }
+
+    /// Whether `name` (a `supersedes`) names this revision: its date or its id.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.date.as_deref() == Some(name) || self.id.as_deref() == Some(name)
+    }
+
+    /// Whether it replaces `other` where their versions meet.
+    pub fn supersedes(&self, other: &Revision) -> bool {
+        self.supersedes
+            .as_deref()
+            .is_some_and(|n| other.is_named(n))
     }
 
     pub fn steps(&self) -> impl Iterator<Item = (&Section, &Step)> {

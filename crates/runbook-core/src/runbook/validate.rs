@@ -99,16 +99,55 @@ fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
 }
 
 fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
+    let names: Vec<&str> = rb
+        .revisions
+        .iter()
+        .filter_map(|r| r.id.as_deref())
+        .collect();
+    for (i, r) in rb.revisions.iter().enumerate() {
+        if let Some(id) = &r.id
+            && names.iter().filter(|n| **n == id).count() > 1
+            && rb.revisions[..i].iter().all(|e| e.id.as_ref() != Some(id))
+        {
+            diags.push(
+                Diagnostic::error(format!("two revisions of `{}` have the id `{id}`", rb.id))
+                    .at(&r.span)
+                    .help("give each revision an id of its own"),
+            );
+        }
+        let (Some(name), Some(at)) = (&r.supersedes, &r.supersedes_span) else {
+            continue;
+        };
+        let others = || rb.revisions.iter().enumerate().filter(|&(j, _)| j != i);
+        if !others().any(|(_, o)| o.is_named(name)) {
+            let known: Vec<&str> = others()
+                .flat_map(|(_, o)| o.date.iter().chain(&o.id))
+                .map(String::as_str)
+                .collect();
+            let mut d = Diagnostic::error(format!(
+                "`supersedes` names no other revision of `{}`: `{name}`",
+                rb.id
+            ))
+            .at(at)
+            .label("not the date or id of a revision");
+            d = match did_you_mean(name, known.iter().copied()) {
+                Some(close) => d.help(format!("did you mean \"{close}\"?")),
+                None if known.is_empty() => d.help("it is the runbook's only revision"),
+                None => d.help(format!("its other revisions: {}", known.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
     for (i, a) in rb.revisions.iter().enumerate() {
         for b in &rb.revisions[i + 1..] {
             if !a.range.overlaps(&b.range) {
                 continue;
             }
-            // The later-dated revision may replace the older one where their ranges meet.
-            let (older, newer) = if a.date <= b.date { (a, b) } else { (b, a) };
-            if older.date.is_some() && newer.supersedes == older.date && older.date != newer.date {
+            // One may replace the other where their ranges meet.
+            if a.supersedes(b) || b.supersedes(a) {
                 continue;
             }
+            let (older, newer) = if a.date <= b.date { (a, b) } else { (b, a) };
             diags.push(
                 Diagnostic::error(format!(
                     "revisions of `{}` overlap: {} and {}",
@@ -118,11 +157,14 @@ fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
                 ))
                 .at(&newer.span)
                 .note(format!("the other revision starts at {}", older.span.location()))
-                .help(match &older.date {
-                    Some(date) => format!(
+                .help(match (&older.date, &older.id) {
+                    (Some(date), _) => format!(
                         "give them disjoint `since`/`before` ranges, or mark the later-dated one `supersedes = {date}`"
                     ),
-                    None => "give them disjoint `since`/`before` ranges, or date both and mark the later one `supersedes`".into(),
+                    (None, Some(id)) => format!(
+                        "give them disjoint `since`/`before` ranges, or mark the one that replaces the other `supersedes = \"{id}\"`"
+                    ),
+                    (None, None) => "give them disjoint `since`/`before` ranges, or give the older an `id` and mark the one that replaces it `supersedes = \"ID\"`".into(),
                 }),
             );
         }
