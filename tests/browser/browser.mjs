@@ -23,6 +23,9 @@ export async function open(context, url, { expect404 = false, reloads = false } 
     if (m.type() !== "error") return;
     const at = m.location() && m.location().url;
     if (expect404 && /status of 404/.test(m.text()) && at === page.url()) return;
+    // Chromium asks every server for /favicon.ico on its own, after the page has loaded: a site
+    // published under a sub-path has none at the server's root.
+    if (at && new URL(at).pathname === "/favicon.ico") return;
     problems.push(`console: ${m.text()}${at ? ` (${at})` : ""}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
