@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
@@ -97,6 +98,12 @@ struct RawSection {
     id: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     include: Option<Spanned<String>>,
+    /// At an include site: values for the `{{ param.NAME }}` of the included text.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<IndexMap<String, String>>")
+    )]
+    with: Option<Spanned<IndexMap<String, String>>>,
     title: Option<String>,
     intro: Option<String>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
@@ -116,6 +123,12 @@ struct RawStep {
     id: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     include: Option<Spanned<String>>,
+    /// At an include site: values for the `{{ param.NAME }}` of the included text.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<IndexMap<String, String>>")
+    )]
+    with: Option<Spanned<IndexMap<String, String>>>,
     title: Option<String>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     body: Option<Spanned<String>>,
@@ -487,7 +500,7 @@ impl Resolver<'_> {
                 self.diags.push(
                     Diagnostic::error(format!("a section with `include` cannot also have `{key}`"))
                         .at(&span_of(file, include))
-                        .help("an include site may only set `id`, `when` and `role`; edit the shared section itself"),
+                        .help("an include site may only set `id`, `when`, `role` and `with`; edit the shared section itself"),
                 );
                 return None;
             }
@@ -499,6 +512,13 @@ impl Resolver<'_> {
                 &self.library.sections,
                 Self::section,
             )?;
+            let mut params = Params::new(s.with.as_ref());
+            section.title = params.fill(&section.title);
+            section.intro = section.intro.map(|i| params.fill(&i));
+            for step in &mut section.steps {
+                params.fill_step(step);
+            }
+            params.report(self, file, include, "section");
             section.when.extend(when);
             if let Some(id) = &s.id {
                 section.id = id.get_ref().clone();
@@ -510,6 +530,15 @@ impl Resolver<'_> {
                 }
             }
             return Some(section);
+        }
+        if let Some(with) = &s.with {
+            self.diags.push(
+                Diagnostic::error(
+                    "`with` gives values to an included section, and this one includes none",
+                )
+                .at(&span_of(file, with))
+                .help("write include = \"<shared section id>\" beside it, or remove it"),
+            );
         }
         let (Some(id), Some(title)) = (&s.id, &s.title) else {
             self.diags.push(
@@ -573,7 +602,7 @@ impl Resolver<'_> {
                 self.diags.push(
                     Diagnostic::error(format!("a step with `include` cannot also have `{key}`"))
                         .at(&span_of(file, include))
-                        .help("an include site may only set `id`, `when` and `role`; edit the shared step itself"),
+                        .help("an include site may only set `id`, `when`, `role` and `with`; edit the shared step itself"),
                 );
                 return None;
             }
@@ -585,6 +614,9 @@ impl Resolver<'_> {
                 &self.library.steps,
                 Self::step,
             )?;
+            let mut params = Params::new(s.with.as_ref());
+            params.fill_step(&mut step);
+            params.report(self, file, include, "step");
             step.when.extend(when);
             if let Some(id) = &s.id {
                 step.id = id.get_ref().clone();
@@ -593,8 +625,29 @@ impl Resolver<'_> {
             if role.is_some() {
                 step.role = role;
             }
-            step.origin.get_or_insert_with(|| include.get_ref().clone());
+            // Included with other values, it is another step: listed apart in a checklist.
+            let origin = match &s.with {
+                Some(with) => {
+                    let values: Vec<String> = with
+                        .get_ref()
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    format!("{}({})", include.get_ref(), values.join(", "))
+                }
+                None => include.get_ref().clone(),
+            };
+            step.origin.get_or_insert(origin);
             return Some(step);
+        }
+        if let Some(with) = &s.with {
+            self.diags.push(
+                Diagnostic::error(
+                    "`with` gives values to an included step, and this one includes none",
+                )
+                .at(&span_of(file, with))
+                .help("write include = \"<shared step id>\" beside it, or remove it"),
+            );
         }
         let (Some(id), Some(title)) = (&s.id, &s.title) else {
             self.diags.push(
@@ -737,6 +790,101 @@ impl Resolver<'_> {
                 .at(span)
                 .label("includes itself through this"),
         );
+    }
+}
+
+/// The values an include site gives its shared section or step (`with = { role = "…" }`),
+/// filled in where the shared text writes `{{ param.role }}`, and which were used.
+struct Params<'a> {
+    given: Option<&'a Spanned<IndexMap<String, String>>>,
+    /// Parameters the included text uses, with whether the site gave them.
+    used: Vec<(String, bool)>,
+}
+
+impl<'a> Params<'a> {
+    fn new(given: Option<&'a Spanned<IndexMap<String, String>>>) -> Self {
+        Params {
+            given,
+            used: Vec::new(),
+        }
+    }
+
+    /// `text` with each `{{ param.NAME }}` replaced by its value (left as written where the
+    /// site gives none: reported by `report`).
+    fn fill(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}").map(|e| e + 2) else {
+                break;
+            };
+            let inner = rest[start + 2..start + len - 2].trim();
+            out.push_str(&rest[..start]);
+            match inner.strip_prefix("param.") {
+                Some(name) => {
+                    let value = self.given.and_then(|g| g.get_ref().get(name));
+                    if !self.used.iter().any(|(n, _)| n == name) {
+                        self.used.push((name.to_string(), value.is_some()));
+                    }
+                    out.push_str(value.map_or(&rest[start..start + len], String::as_str));
+                }
+                None => out.push_str(&rest[start..start + len]),
+            }
+            rest = &rest[start + len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn fill_step(&mut self, step: &mut Step) {
+        step.title = self.fill(&step.title);
+        let body = self.fill(&step.body);
+        if body != step.body {
+            // The text no longer maps one to one onto the file: point at the step instead.
+            step.body_span = None;
+            step.body = body;
+        }
+    }
+
+    /// A parameter the text uses and the site does not give, or one the site gives and the
+    /// text does not use, is an error at the include site.
+    fn report(
+        &self,
+        r: &mut Resolver,
+        file: &Arc<SourceFile>,
+        include: &Spanned<String>,
+        what: &str,
+    ) {
+        let target = include.get_ref();
+        for (name, given) in &self.used {
+            if !given {
+                r.diags.push(
+                    Diagnostic::error(format!(
+                        "the shared {what} `{target}` needs a value for `param.{name}`"
+                    ))
+                    .at(&span_of(file, include))
+                    .help(format!("give it here: with = {{ {name} = \"…\" }}")),
+                );
+            }
+        }
+        let Some(given) = self.given else { return };
+        for name in given.get_ref().keys() {
+            if self.used.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let used: Vec<&str> = self.used.iter().map(|(n, _)| n.as_str()).collect();
+            let mut d = Diagnostic::error(format!(
+                "the shared {what} `{target}` has no `{{{{ param.{name} }}}}`"
+            ))
+            .at(&span_of(file, given))
+            .label("given here");
+            d = match did_you_mean(name, used.iter().copied()) {
+                Some(close) => d.help(format!("did you mean \"{close}\"?")),
+                None if used.is_empty() => d.help("its text takes no parameters"),
+                None => d.help(format!("its parameters: {}", used.join(", "))),
+            };
+            r.diags.push(d);
+        }
     }
 }
 
