@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use indexmap::IndexMap;
 
-use crate::facts::{Fact, FactValues, Vocabulary};
+use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
 
 /// The customer fields step text may use, as `customer.FIELD`, and how they read.
@@ -23,8 +23,8 @@ const CUSTOMER_FIELDS: [(&str, &str); 3] = [
 #[derive(Debug, Clone)]
 pub struct Values {
     pub texts: IndexMap<String, String>,
-    /// Lookup id → the fact that chooses it, where that fact is not known.
-    pub unknown_lookups: IndexMap<String, String>,
+    /// Lookup id → the facts not known that its value depends on.
+    pub unknown_lookups: IndexMap<String, Vec<String>>,
 }
 
 impl Values {
@@ -40,15 +40,15 @@ impl Values {
         }
         let mut unknown_lookups = IndexMap::new();
         for lookup in vocab.lookups.values() {
-            let text = match facts.get(&lookup.fact) {
-                Some(v) => lookup
-                    .values
-                    .get(&Fact::key_of(v))
-                    .cloned()
-                    .unwrap_or_default(),
+            let text = match lookup.value(&facts) {
+                Some(value) => value,
                 None => {
-                    unknown_lookups.insert(lookup.id.clone(), lookup.fact.clone());
-                    lookup.all_values(vocab)
+                    let open = lookup
+                        .facts()
+                        .into_iter()
+                        .filter(|f| !facts.contains_key(f));
+                    unknown_lookups.insert(lookup.id.clone(), open.collect());
+                    lookup.all_values(vocab, &facts)
                 }
             };
             texts.insert(lookup.id.clone(), text);
@@ -68,7 +68,9 @@ impl Values {
     pub fn unknown_facts_of(&self, variables: &[String]) -> Vec<String> {
         variables
             .iter()
-            .filter_map(|v| self.unknown_lookups.get(v).cloned())
+            .filter_map(|v| self.unknown_lookups.get(v))
+            .flatten()
+            .cloned()
             .collect()
     }
 }

@@ -216,6 +216,18 @@ impl Expr {
         version_fact: &str,
         versions: &VersionRange,
     ) -> Option<bool> {
+        self.witness(vocab, version_fact, versions)
+            .map(|w| w.is_some())
+    }
+
+    /// As `satisfiable`, with a customer that makes the condition true, in words (one entry
+    /// per fact the condition tests: "Region is EU", "Product version below 3.5").
+    pub fn witness(
+        &self,
+        vocab: &Vocabulary,
+        version_fact: &str,
+        versions: &VersionRange,
+    ) -> Option<Option<Vec<String>>> {
         let facts: Vec<String> = self.facts().into_iter().collect();
         let mut candidates: Vec<Vec<Candidate>> = Vec::new();
         let mut total: usize = 1;
@@ -248,10 +260,7 @@ impl Expr {
                                 .map(Value::Version),
                         );
                     }
-                    let mut v = vec![Candidate::Around(
-                        Version(semver::Version::new(0, 0, 0)),
-                        Ordering::Equal,
-                    )];
+                    let mut v = Vec::new();
                     for p in points {
                         if let Value::Version(p) = p {
                             for side in [Ordering::Less, Ordering::Equal, Ordering::Greater] {
@@ -259,6 +268,11 @@ impl Expr {
                             }
                         }
                     }
+                    // Last, so that a witness names the versions the conditions do.
+                    v.push(Candidate::Around(
+                        Version(semver::Version::new(0, 0, 0)),
+                        Ordering::Equal,
+                    ));
                     if fact == version_fact {
                         v.retain(|c| versions.holds(c));
                     }
@@ -278,13 +292,22 @@ impl Expr {
                 Some(candidates[i].get(index[i])?.satisfies(atom))
             };
             if self.partial(&decide) == Expr::Const(true) {
-                return Some(true);
+                let said = facts
+                    .iter()
+                    .zip(&index)
+                    .zip(&candidates)
+                    .filter_map(|((fact, &i), values)| {
+                        let def = vocab.facts.get(fact)?;
+                        Some(values.get(i)?.describe(def))
+                    })
+                    .collect();
+                return Some(Some(said));
             }
             // Next assignment, odometer style.
             let mut k = 0;
             loop {
                 if k == facts.len() {
-                    return Some(false);
+                    return Some(None);
                 }
                 index[k] += 1;
                 if index[k] < candidates[k].len() {
@@ -494,6 +517,17 @@ enum Candidate {
 }
 
 impl Candidate {
+    fn describe(&self, fact: &crate::facts::Fact) -> String {
+        let name = &fact.name;
+        match self {
+            Candidate::Exact(v) => format!("{name} is {}", fact.describe_value(v)),
+            Candidate::OtherString => format!("{name} is a value no condition names"),
+            Candidate::Around(p, Ordering::Less) => format!("{name} below {p}"),
+            Candidate::Around(p, Ordering::Equal) => format!("{name} {p}"),
+            Candidate::Around(p, Ordering::Greater) => format!("{name} above {p}"),
+        }
+    }
+
     fn satisfies(&self, atom: &Atom) -> bool {
         match self {
             Candidate::Exact(v) => atom.holds(v),
