@@ -316,3 +316,75 @@ fn schema_writes_every_schema_into_a_folder() {
         );
     }
 }
+
+/// The second product (the engine fixture), copied where its index and site may be written.
+fn second_product() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(std::path::Path::new(ENGINE), dir.path());
+    dir
+}
+
+#[test]
+fn the_second_product_is_searched_with_its_values_filled_in() {
+    let dir = second_product();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["search", "billing administrator", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &found[0];
+    assert_eq!(first["address"], "setup#assign-billing", "{found:#}");
+    // A lookup chosen by conditions, filled in for the profile's facts.
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "search",
+            "support cases",
+            "--set",
+            "plan=enterprise",
+            "--set",
+            "version=3.1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Give one person the Enterprise Support Owner role."),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_second_product_site_has_a_page_per_revision_by_id() {
+    let dir = second_product();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["build", "--dest"])
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let site = dir.path().join("site");
+    // The current revision at the runbook's page, the one it replaces under its id.
+    let current = std::fs::read_to_string(site.join("runbooks/tenant.html")).unwrap();
+    assert!(current.contains("Enter the tenant"), "current revision");
+    let older = std::fs::read_to_string(site.join("runbooks/tenant/first-article.html")).unwrap();
+    assert!(older.contains("Send the tenant"), "older revision");
+    // Shared text with parameters, and a lookup by cases while facts are not known.
+    let setup = std::fs::read_to_string(site.join("runbooks/setup.html")).unwrap();
+    assert!(setup.contains("Assign the Billing Administrator role"));
+    assert!(setup.contains("Support Owner (if Product version &gt;= 3.0) or Support Contact"));
+}
