@@ -512,6 +512,7 @@ impl Resolver<'_> {
                 &self.library.sections,
                 Self::section,
             )?;
+            section.site = Some(span_of(file, include));
             let mut params = Params::new(s.with.as_ref());
             section.title = params.fill(&section.title);
             section.intro = section.intro.map(|i| params.fill(&i));
@@ -571,6 +572,7 @@ impl Resolver<'_> {
             when,
             steps,
             span,
+            site: None,
         })
     }
 
@@ -614,6 +616,7 @@ impl Resolver<'_> {
                 &self.library.steps,
                 Self::step,
             )?;
+            step.site = Some(span_of(file, include));
             let mut params = Params::new(s.with.as_ref());
             params.fill_step(&mut step);
             params.report(self, file, include, "step");
@@ -711,6 +714,7 @@ impl Resolver<'_> {
             origin: None,
             span: span_of(file, id),
             body_span,
+            site: None,
         })
     }
 

@@ -249,6 +249,9 @@ pub struct Section {
     pub steps: Vec<Step>,
     #[serde(skip)]
     pub span: Span,
+    /// The include site it came through (its `include = "…"`), for a shared section.
+    #[serde(skip)]
+    pub site: Option<Span>,
 }
 
 impl Section {
@@ -327,6 +330,9 @@ pub struct Step {
     /// Where the body text starts in the file, when it maps one to one.
     #[serde(skip)]
     pub body_span: Option<Span>,
+    /// The include site it came through (its `include = "…"`), for a shared step.
+    #[serde(skip)]
+    pub site: Option<Span>,
 }
 
 impl Step {

@@ -199,27 +199,48 @@ fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
 }
 
 fn ids(rev: &Revision, diags: &mut Diagnostics) {
-    let mut sections: HashMap<&str, &Span> = HashMap::new();
-    let mut steps: HashMap<&str, &Span> = HashMap::new();
+    // A shared section or step is named by where it is included, and where it is written.
+    fn place(span: &Span, site: Option<&Span>) -> (Span, String) {
+        match site {
+            Some(site) => (
+                site.clone(),
+                format!(
+                    "{} (the shared one at {})",
+                    site.location(),
+                    span.location()
+                ),
+            ),
+            None => (span.clone(), span.location()),
+        }
+    }
+    let mut sections: HashMap<&str, String> = HashMap::new();
+    let mut steps: HashMap<&str, String> = HashMap::new();
     for section in &rev.sections {
-        if let Some(first) = sections.insert(&section.id, &section.span) {
+        let (at, said) = place(&section.span, section.site.as_ref());
+        if let Some(first) = sections.insert(&section.id, said) {
             diags.push(
                 Diagnostic::error(format!(
                     "duplicate section id `{}` in this revision",
                     section.id
                 ))
-                .at(&section.span)
-                .note(format!("first used at {}", first.location())),
+                .at(&at)
+                .label("used again here")
+                .note(format!("first used at {first}"))
+                .help("give one of them another id: an include site may set `id`"),
             );
         }
         for step in &section.steps {
-            if let Some(first) = steps.insert(&step.id, &step.span) {
+            let (at, said) = place(&step.span, step.site.as_ref());
+            if let Some(first) = steps.insert(&step.id, said) {
                 diags.push(
                     Diagnostic::error(format!("duplicate step id `{}` in this revision", step.id))
-                        .at(&step.span)
+                        .at(&at)
                         .label("used again here")
-                        .note(format!("first used at {}", first.location()))
-                        .help("step ids must be unique within a runbook revision; they make `runbook#step` addresses"),
+                        .note(format!("first used at {first}"))
+                        .help(format!(
+                            "step ids must be unique within a runbook revision; they make `runbook#step` addresses{}",
+                            if step.site.is_some() { " (an include site may set `id`)" } else { "" }
+                        )),
                 );
             }
         }
