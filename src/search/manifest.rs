@@ -220,9 +220,10 @@ pub fn rel(root: &Path, path: &Path) -> String {
 
 /// Lists the source files the way `Project::load` finds them: `runbooks/facts.toml`, the
 /// `.toml` files directly in `runbooks/shared/`, and every other `.toml` file under
-/// `runbooks/` (symbolic links not followed). Only metadata is read, on the calling thread. With the manifest of the index, when none of the folders changed since its
-/// stamps were taken (so no file was added, removed or renamed), the files are the manifest's,
-/// and the folders are not listed.
+/// `runbooks/` (symbolic links not followed). Only metadata is read, on the calling thread.
+/// With the manifest of the index, when none of the folders changed since its stamps were
+/// taken (so no file was added, removed or renamed), the files are the manifest's, and the
+/// folders are not listed.
 pub fn scan(root: &Path, known: Option<&Manifest>) -> Result<Scan, Diagnostic> {
     let started = now_ns();
     let dir = root.join(RUNBOOK_DIR);
