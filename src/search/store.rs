@@ -167,6 +167,6 @@ impl Store {
 
     /// Replaces a generation's manifest.
     pub fn write_manifest(&self, generation: &Path, m: &Manifest) -> Result<(), Diagnostic> {
-        atomic::write(&generation.join(MANIFEST), m.to_json().as_bytes())
+        atomic::write(&generation.join(MANIFEST), &m.to_bytes())
     }
 }
