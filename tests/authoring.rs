@@ -360,6 +360,31 @@ fn the_second_product_is_searched_with_its_values_filled_in() {
         text.contains("Give one person the Enterprise Support Owner role."),
         "{text}"
     );
+    // An undated revision that another one supersedes is older for the versions both cover.
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "search",
+            "send the tenant",
+            "--set",
+            "version=3.0",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hit = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["address"] == "tenant#name-by-mail")
+        .unwrap();
+    assert_eq!(
+        hit["revision"]["label"],
+        "older revision: 1.0 and later, first-article"
+    );
 }
 
 #[test]

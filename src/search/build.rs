@@ -14,7 +14,7 @@ use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
 use crate::project::{self, FACTS_FILE, Project, RUNBOOK_DIR};
 use crate::runbook::load::{Library, RawRunbook, RawShared, Resolver};
-use crate::runbook::{Runbook, Step, validate};
+use crate::runbook::{Revision, Runbook, Step, validate};
 use crate::toml_file;
 
 use super::Progress;
@@ -43,22 +43,18 @@ pub fn add_runbook(
     env: &Template,
 ) -> Result<u64, Diagnostic> {
     let current = rb.revision_index(None);
-    let revisions: Vec<String> = rb
+    // The revisions without their steps, for results to say which one a version uses, as
+    // a checklist would (`runbook::revision_index`).
+    let outlines: Vec<Revision> = rb
         .revisions
         .iter()
-        .map(|r| {
-            let v = |x: &Option<crate::facts::Version>| {
-                x.as_ref().map(ToString::to_string).unwrap_or_default()
-            };
-            format!(
-                "{}\t{}\t{}",
-                v(&r.range.since),
-                v(&r.range.before),
-                r.date.as_deref().unwrap_or("")
-            )
+        .map(|r| Revision {
+            sections: Vec::new(),
+            sources: Vec::new(),
+            ..r.clone()
         })
         .collect();
-    let revisions = revisions.join("\n");
+    let revisions = serde_json::to_string(&outlines).unwrap_or_default();
     // Each step's digests in the revisions indexed so far.
     let mut seen: HashSet<(&str, u64)> = HashSet::new();
     let mut count = 0;

@@ -35,7 +35,7 @@ use super::text::hash;
 
 /// Bumped whenever the schema, the document contents or this file's format change: an index
 /// of another format is rebuilt.
-pub const FORMAT: u32 = 6;
+pub const FORMAT: u32 = 7;
 /// How a manifest begins: the binary data follows.
 const MAGIC: &[u8] = b"runbook-search-manifest\n";
 /// How manifests began before they were JSON (format 4 and earlier).

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use tantivy::TantivyDocument;
 
-use crate::condition::VersionRange;
 use crate::facts::Version;
+use crate::runbook::{self, Revision};
 
 use super::schema::{self, Fields};
 use super::{text_of, u64_of};
@@ -90,18 +90,9 @@ pub(super) fn revision_info(
     version: Option<&Version>,
 ) -> RevisionInfo {
     let index = u64_of(doc, f.revision) as usize;
-    let revisions: Vec<(VersionRange, Option<String>)> = text_of(doc, f.revisions)
-        .lines()
-        .map(|line| {
-            let mut cols = line.split('\t');
-            let mut version = || cols.next().and_then(|v| Version::parse(v).ok());
-            let since = version();
-            let before = version();
-            let date = cols.next().filter(|d| !d.is_empty()).map(str::to_string);
-            (VersionRange { since, before }, date)
-        })
-        .collect();
-    let Some((range, date)) = revisions.get(index).cloned() else {
+    let revisions: Vec<Revision> =
+        serde_json::from_str(text_of(doc, f.revisions)).unwrap_or_default();
+    let Some(revision) = revisions.get(index) else {
         return RevisionInfo {
             date: None,
             versions: String::new(),
@@ -109,24 +100,16 @@ pub(super) fn revision_info(
             label: None,
         };
     };
+    let range = &revision.range;
     let status = match version {
         None if u64_of(doc, f.current) == 1 => RevisionStatus::Current,
         None => RevisionStatus::Older,
-        Some(v) => {
-            // As `Runbook::revision_for`: the latest-dated revision whose range holds it.
-            let mut chosen: Option<(usize, &Option<String>)> = None;
-            for (i, (r, d)) in revisions.iter().enumerate() {
-                if r.contains(v) && chosen.is_none_or(|(_, best)| d > best) {
-                    chosen = Some((i, d));
-                }
-            }
-            match chosen {
-                Some((i, _)) if i == index => RevisionStatus::Current,
-                _ if range.contains(v) => RevisionStatus::Older,
-                _ if range.before.as_ref().is_some_and(|b| b <= v) => RevisionStatus::Older,
-                _ => RevisionStatus::Newer,
-            }
-        }
+        Some(v) => match runbook::revision_index(&revisions, Some(v)) {
+            Some(i) if i == index => RevisionStatus::Current,
+            _ if range.contains(v) => RevisionStatus::Older,
+            _ if range.before.as_ref().is_some_and(|b| b <= v) => RevisionStatus::Older,
+            _ => RevisionStatus::Newer,
+        },
     };
     let words = match status {
         RevisionStatus::Current => None,
@@ -134,8 +117,8 @@ pub(super) fn revision_info(
         RevisionStatus::Newer => Some("revision for later versions"),
     };
     RevisionInfo {
-        label: words.map(|w| format!("{w}: {range}, {}", date.as_deref().unwrap_or("undated"))),
-        date,
+        label: words.map(|w| format!("{w}: {range}, {}", revision.name())),
+        date: revision.date.clone(),
         versions: range.to_string(),
         status,
     }

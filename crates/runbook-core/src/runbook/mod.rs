@@ -58,34 +58,9 @@ impl Runbook {
         found
     }
 
-    /// Which revision a checklist uses: for a version, the latest-dated one whose range holds
-    /// it; with the version not known, the current one. An index into `revisions`.
+    /// Which revision a checklist uses (see `revision_index`).
     pub fn revision_index(&self, version: Option<&Version>) -> Option<usize> {
-        // A revision another one replaces, where that one also holds, is not a candidate: so
-        // undated articles are ordered by `supersedes` alone.
-        let holds = |r: &Revision| version.is_none_or(|v| r.range.contains(v));
-        let revisions = self.revisions.iter().enumerate().filter(|(_, r)| {
-            !self
-                .revisions
-                .iter()
-                .any(|s| s.supersedes(r) && holds(s) && s.range.overlaps(&r.range))
-        });
-        match version {
-            Some(v) => revisions
-                .filter(|(_, r)| r.range.contains(v))
-                .max_by(|(i, a), (j, b)| a.date.cmp(&b.date).then(j.cmp(i)))
-                .map(|(i, _)| i),
-            None => revisions
-                .max_by(|(_, a), (_, b)| {
-                    let open = |r: &Revision| r.range.before.is_none();
-                    open(a)
-                        .cmp(&open(b))
-                        .then_with(|| a.range.before.cmp(&b.range.before))
-                        .then_with(|| a.range.since.cmp(&b.range.since))
-                        .then_with(|| a.date.cmp(&b.date))
-                })
-                .map(|(i, _)| i),
-        }
+        revision_index(&self.revisions, version)
     }
 
     /// The revision for a version: the latest-dated one whose range holds it.
@@ -121,6 +96,35 @@ impl Runbook {
         let mut ranges: Vec<String> = self.revisions.iter().map(|r| r.range.to_string()).collect();
         ranges.dedup();
         ranges.join(", ")
+    }
+}
+
+/// Which of a runbook's revisions a checklist uses: for a version, the latest-dated one whose
+/// range holds it; with the version not known, the current one. An index into `revisions`.
+pub fn revision_index(revisions: &[Revision], version: Option<&Version>) -> Option<usize> {
+    // A revision another one replaces, where that one also holds, is not a candidate: so
+    // undated articles are ordered by `supersedes` alone.
+    let holds = |r: &Revision| version.is_none_or(|v| r.range.contains(v));
+    let candidates = revisions.iter().enumerate().filter(|(_, r)| {
+        !revisions
+            .iter()
+            .any(|s| s.supersedes(r) && holds(s) && s.range.overlaps(&r.range))
+    });
+    match version {
+        Some(v) => candidates
+            .filter(|(_, r)| r.range.contains(v))
+            .max_by(|(i, a), (j, b)| a.date.cmp(&b.date).then(j.cmp(i)))
+            .map(|(i, _)| i),
+        None => candidates
+            .max_by(|(_, a), (_, b)| {
+                let open = |r: &Revision| r.range.before.is_none();
+                open(a)
+                    .cmp(&open(b))
+                    .then_with(|| a.range.before.cmp(&b.range.before))
+                    .then_with(|| a.range.since.cmp(&b.range.since))
+                    .then_with(|| a.date.cmp(&b.date))
+            })
+            .map(|(i, _)| i),
     }
 }
 
