@@ -19,6 +19,10 @@ use crate::duration;
 use crate::facts::{FactKind, Version, Vocabulary};
 use crate::toml_file::{self, span_of};
 
+pub use super::library::Library;
+use super::library::{Shared, add_shared};
+use super::params::Params;
+
 #[derive(Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -93,7 +97,7 @@ struct RawSource {
 #[derive(Deserialize, Clone)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct RawSection {
+pub(super) struct RawSection {
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     id: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
@@ -118,7 +122,7 @@ struct RawSection {
 #[derive(Deserialize, Clone)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(super) struct RawStep {
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     id: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
@@ -169,19 +173,6 @@ pub struct RawShared {
     steps: Vec<Spanned<RawStep>>,
 }
 
-/// The shared sections and steps of a project, by id, each with its file.
-#[derive(Default)]
-pub struct Library {
-    sections: HashMap<String, (Arc<SourceFile>, Spanned<RawSection>)>,
-    steps: HashMap<String, (Arc<SourceFile>, Spanned<RawStep>)>,
-}
-
-/// The raw forms of what can be shared: each has an optional id.
-trait Shared {
-    const WHAT: &'static str;
-    fn id(&self) -> Option<&Spanned<String>>;
-}
-
 impl Shared for RawSection {
     const WHAT: &'static str = "shared section";
     fn id(&self) -> Option<&Spanned<String>> {
@@ -201,54 +192,6 @@ impl Library {
         add_shared(&mut self.sections, file, shared.sections, diags);
         add_shared(&mut self.steps, file, shared.steps, diags);
     }
-}
-
-/// Adds shared items by id: a duplicate id, or none, is an error.
-fn add_shared<R: Shared>(
-    to: &mut HashMap<String, (Arc<SourceFile>, Spanned<R>)>,
-    file: &Arc<SourceFile>,
-    items: Vec<Spanned<R>>,
-    diags: &mut Diagnostics,
-) {
-    for item in items {
-        let Some(id) = item.get_ref().id() else {
-            diags.push(
-                Diagnostic::error(format!("a {} needs an `id`", R::WHAT)).at(&span_of(file, &item)),
-            );
-            continue;
-        };
-        let key = id.get_ref().clone();
-        if let Some((other, prev)) = to.get(&key) {
-            diags.push(duplicate(
-                R::WHAT,
-                &key,
-                &span_of(file, id),
-                other,
-                prev.get_ref().id(),
-            ));
-        } else {
-            to.insert(key, (Arc::clone(file), item));
-        }
-    }
-}
-
-fn duplicate(
-    what: &str,
-    id: &str,
-    here: &Span,
-    other: &Arc<SourceFile>,
-    prev: Option<&Spanned<String>>,
-) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("duplicate {what} id `{id}`"))
-        .at(here)
-        .label("defined again here");
-    if let Some(prev) = prev {
-        d = d.note(format!(
-            "first defined at {}",
-            span_of(other, prev).location()
-        ));
-    }
-    d
 }
 
 /// Resolves raw files into the model against the vocabulary and the library.
@@ -794,101 +737,6 @@ impl Resolver<'_> {
                 .at(span)
                 .label("includes itself through this"),
         );
-    }
-}
-
-/// The values an include site gives its shared section or step (`with = { role = "…" }`),
-/// filled in where the shared text writes `{{ param.role }}`, and which were used.
-struct Params<'a> {
-    given: Option<&'a Spanned<IndexMap<String, String>>>,
-    /// Parameters the included text uses, with whether the site gave them.
-    used: Vec<(String, bool)>,
-}
-
-impl<'a> Params<'a> {
-    fn new(given: Option<&'a Spanned<IndexMap<String, String>>>) -> Self {
-        Params {
-            given,
-            used: Vec::new(),
-        }
-    }
-
-    /// `text` with each `{{ param.NAME }}` replaced by its value (left as written where the
-    /// site gives none: reported by `report`).
-    fn fill(&mut self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            let Some(len) = rest[start..].find("}}").map(|e| e + 2) else {
-                break;
-            };
-            let inner = rest[start + 2..start + len - 2].trim();
-            out.push_str(&rest[..start]);
-            match inner.strip_prefix("param.") {
-                Some(name) => {
-                    let value = self.given.and_then(|g| g.get_ref().get(name));
-                    if !self.used.iter().any(|(n, _)| n == name) {
-                        self.used.push((name.to_string(), value.is_some()));
-                    }
-                    out.push_str(value.map_or(&rest[start..start + len], String::as_str));
-                }
-                None => out.push_str(&rest[start..start + len]),
-            }
-            rest = &rest[start + len..];
-        }
-        out.push_str(rest);
-        out
-    }
-
-    fn fill_step(&mut self, step: &mut Step) {
-        step.title = self.fill(&step.title);
-        let body = self.fill(&step.body);
-        if body != step.body {
-            // The text no longer maps one to one onto the file: point at the step instead.
-            step.body_span = None;
-            step.body = body;
-        }
-    }
-
-    /// A parameter the text uses and the site does not give, or one the site gives and the
-    /// text does not use, is an error at the include site.
-    fn report(
-        &self,
-        r: &mut Resolver,
-        file: &Arc<SourceFile>,
-        include: &Spanned<String>,
-        what: &str,
-    ) {
-        let target = include.get_ref();
-        for (name, given) in &self.used {
-            if !given {
-                r.diags.push(
-                    Diagnostic::error(format!(
-                        "the shared {what} `{target}` needs a value for `param.{name}`"
-                    ))
-                    .at(&span_of(file, include))
-                    .help(format!("give it here: with = {{ {name} = \"…\" }}")),
-                );
-            }
-        }
-        let Some(given) = self.given else { return };
-        for name in given.get_ref().keys() {
-            if self.used.iter().any(|(n, _)| n == name) {
-                continue;
-            }
-            let used: Vec<&str> = self.used.iter().map(|(n, _)| n.as_str()).collect();
-            let mut d = Diagnostic::error(format!(
-                "the shared {what} `{target}` has no `{{{{ param.{name} }}}}`"
-            ))
-            .at(&span_of(file, given))
-            .label("given here");
-            d = match did_you_mean(name, used.iter().copied()) {
-                Some(close) => d.help(format!("did you mean \"{close}\"?")),
-                None if used.is_empty() => d.help("its text takes no parameters"),
-                None => d.help(format!("its parameters: {}", used.join(", "))),
-            };
-            r.diags.push(d);
-        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Runbooks: one procedure each, in revisions by product version and document date, made of
 //! sections and steps. `load` reads them from TOML; `validate` checks them as a whole.
 
+mod library;
 pub mod load;
+mod params;
 pub mod validate;
 
 use std::fmt;

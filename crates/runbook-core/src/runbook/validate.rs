@@ -200,43 +200,41 @@ fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
 
 fn ids(rev: &Revision, diags: &mut Diagnostics) {
     // A shared section or step is named by where it is included, and where it is written.
-    fn place(span: &Span, site: Option<&Span>) -> (Span, String) {
+    // (Places are put in words only for a duplicate: that scans the file.)
+    fn said(span: &Span, site: Option<&Span>) -> String {
         match site {
-            Some(site) => (
-                site.clone(),
-                format!(
-                    "{} (the shared one at {})",
-                    site.location(),
-                    span.location()
-                ),
+            Some(site) => format!(
+                "{} (the shared one at {})",
+                site.location(),
+                span.location()
             ),
-            None => (span.clone(), span.location()),
+            None => span.location(),
         }
     }
-    let mut sections: HashMap<&str, String> = HashMap::new();
-    let mut steps: HashMap<&str, String> = HashMap::new();
+    let mut sections: HashMap<&str, (&Span, Option<&Span>)> = HashMap::new();
+    let mut steps: HashMap<&str, (&Span, Option<&Span>)> = HashMap::new();
     for section in &rev.sections {
-        let (at, said) = place(&section.span, section.site.as_ref());
-        if let Some(first) = sections.insert(&section.id, said) {
+        let here = (&section.span, section.site.as_ref());
+        if let Some(first) = sections.insert(&section.id, here) {
             diags.push(
                 Diagnostic::error(format!(
                     "duplicate section id `{}` in this revision",
                     section.id
                 ))
-                .at(&at)
+                .at(here.1.unwrap_or(here.0))
                 .label("used again here")
-                .note(format!("first used at {first}"))
+                .note(format!("first used at {}", said(first.0, first.1)))
                 .help("give one of them another id: an include site may set `id`"),
             );
         }
         for step in &section.steps {
-            let (at, said) = place(&step.span, step.site.as_ref());
-            if let Some(first) = steps.insert(&step.id, said) {
+            let here = (&step.span, step.site.as_ref());
+            if let Some(first) = steps.insert(&step.id, here) {
                 diags.push(
                     Diagnostic::error(format!("duplicate step id `{}` in this revision", step.id))
-                        .at(&at)
+                        .at(here.1.unwrap_or(here.0))
                         .label("used again here")
-                        .note(format!("first used at {first}"))
+                        .note(format!("first used at {}", said(first.0, first.1)))
                         .help(format!(
                             "step ids must be unique within a runbook revision; they make `runbook#step` addresses{}",
                             if step.site.is_some() { " (an include site may set `id`)" } else { "" }
