@@ -15,6 +15,7 @@ mod cli;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use runbook::body::Template;
 use runbook::checklist::{self, Request};
 use runbook::diagnostics::{Diagnostic, Diagnostics};
 use runbook::facts::{Fact, FactKind, Vocabulary};
@@ -374,14 +375,18 @@ fn checklist_command(cli: &Cli, root: &Path, args: &ChecklistArgs) -> Result<(),
     let project = load(root)?;
     let mut profile = project::profile(&project.vocab, args.profile.as_deref(), &args.set)?;
     let request = |profile: &Profile| -> Result<checklist::Checklist, Diagnostics> {
-        checklist::build(
-            &project,
-            &Request {
-                profile,
-                only: &args.runbooks,
-                explain: args.explain,
-            },
-        )
+        let (vocab, customer, facts) = (&project.vocab, &profile.customer, &profile.facts);
+        // Text output shows step text as written; the others carry it as Markdown.
+        let fill = match format {
+            Format::Txt => Template::new(vocab, customer, facts),
+            _ => Template::markdown(vocab, customer, facts),
+        };
+        let req = Request {
+            profile,
+            only: &args.runbooks,
+            explain: args.explain,
+        };
+        checklist::build(&project, &req, &fill)
     };
     let mut list = request(&profile)?;
     if args.ask {

@@ -413,3 +413,36 @@ fn the_second_product_site_has_a_page_per_revision_by_id() {
     assert!(setup.contains("Assign the Billing Administrator role"));
     assert!(setup.contains("Support Owner (if Product version &gt;= 3.0) or Support Contact"));
 }
+
+#[test]
+fn customer_values_keep_their_brackets_in_every_format() {
+    let body = |format: &str| {
+        let out = runbook()
+            .args([
+                "-C",
+                ENGINE,
+                "checklist",
+                "--set",
+                "plan=pro",
+                "--format",
+                format,
+            ])
+            .arg("--set=customer.name=Contoso <Ltd> & Co")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text.lines().find(|l| l.contains("sign in for")).unwrap();
+        line.trim().to_string()
+    };
+    // Read as written in a terminal; escaped where it is Markdown, so that "<Ltd>" is text.
+    assert_eq!(
+        body("txt"),
+        "Open https://pro.example/admin and sign in for Contoso <Ltd> & Co (Pro)."
+    );
+    assert!(body("html").contains("sign in for Contoso &lt;Ltd&gt; &amp; Co (Pro).</p>"));
+    assert_eq!(
+        body("md"),
+        "Open https://pro.example/admin and sign in for Contoso &lt;Ltd&gt; &amp; Co (Pro)."
+    );
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
+use runbook::body::Template;
 use runbook::checklist::{self, Checklist, Request};
 use runbook::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use runbook::profile::Profile;
@@ -344,14 +345,14 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 }
 
 fn build(project: &Project, profile: &Profile) -> Result<Checklist, Diagnostics> {
-    checklist::build(
-        project,
-        &Request {
-            profile,
-            only: &[],
-            explain: false,
-        },
-    )
+    // The pinned text is Markdown, as the report renders it.
+    let fill = Template::markdown(&project.vocab, &profile.customer, &profile.facts);
+    let req = Request {
+        profile,
+        only: &[],
+        explain: false,
+    };
+    checklist::build(project, &req, &fill)
 }
 
 fn start(

@@ -92,8 +92,31 @@ pub struct Template {
 }
 
 impl Template {
+    /// Step text for these facts and customer, to be read as it is (in a terminal).
     pub fn new(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
         Self::with(Values::new(vocab, customer, facts))
+    }
+
+    /// Step text for these facts and customer, to be rendered as Markdown, where a `<` in a
+    /// value would start an HTML tag ("Contoso <Ltd>" would lose its "<Ltd>"): values go in
+    /// escaped.
+    pub fn markdown(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
+        let mut values = Values::new(vocab, customer, facts);
+        for text in values.texts.values_mut() {
+            if text.contains(['&', '<', '>']) {
+                let mut escaped = String::with_capacity(text.len() + 8);
+                for c in text.chars() {
+                    match c {
+                        '&' => escaped.push_str("&amp;"),
+                        '<' => escaped.push_str("&lt;"),
+                        '>' => escaped.push_str("&gt;"),
+                        _ => escaped.push(c),
+                    }
+                }
+                *text = escaped;
+            }
+        }
+        Self::with(values)
     }
 
     pub fn with(values: Values) -> Self {

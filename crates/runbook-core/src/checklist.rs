@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::body::{Fill, Template};
+use crate::body::Fill;
 use crate::condition::{Expr, Tri};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::duration;
@@ -204,18 +204,8 @@ pub struct Request<'a> {
     pub explain: bool,
 }
 
-/// The checklist, with step text filled in from its Markdown templates.
-pub fn build(project: &Project, req: &Request) -> Result<Checklist, Diagnostics> {
-    let fill = Template::new(&project.vocab, &req.profile.customer, &req.profile.facts);
-    build_with(project, req, &fill)
-}
-
 /// The checklist, with step text filled in by `fill` (whose values are the profile's).
-pub fn build_with(
-    project: &Project,
-    req: &Request,
-    fill: &dyn Fill,
-) -> Result<Checklist, Diagnostics> {
+pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checklist, Diagnostics> {
     let vocab = &project.vocab;
     let (facts, assumed) = vocab.with_defaults(&req.profile.facts);
     let facts = &facts;

@@ -56,7 +56,7 @@ pub fn answer(project: &Project, ask: Ask) -> Answer {
         only: &[],
         explain: false,
     };
-    match checklist::build_with(project, &req, &fill) {
+    match checklist::build(project, &req, &fill) {
         Ok(c) => Answer::Checklist(Box::new(c)),
         Err(diags) => Answer::Errors(messages(&diags)),
     }
