@@ -476,13 +476,8 @@ impl Resolver<'_> {
             return Some(section);
         }
         if let Some(with) = &s.with {
-            self.diags.push(
-                Diagnostic::error(
-                    "`with` gives values to an included section, and this one includes none",
-                )
-                .at(&span_of(file, with))
-                .help("write include = \"<shared section id>\" beside it, or remove it"),
-            );
+            self.diags
+                .push(Params::without_include(file, with, "section"));
         }
         let (Some(id), Some(title)) = (&s.id, &s.title) else {
             self.diags.push(
@@ -587,13 +582,7 @@ impl Resolver<'_> {
             return Some(step);
         }
         if let Some(with) = &s.with {
-            self.diags.push(
-                Diagnostic::error(
-                    "`with` gives values to an included step, and this one includes none",
-                )
-                .at(&span_of(file, with))
-                .help("write include = \"<shared step id>\" beside it, or remove it"),
-            );
+            self.diags.push(Params::without_include(file, with, "step"));
         }
         let (Some(id), Some(title)) = (&s.id, &s.title) else {
             self.diags.push(

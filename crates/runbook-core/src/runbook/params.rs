@@ -27,6 +27,21 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// The error for `with` where nothing is included.
+    pub(super) fn without_include(
+        file: &Arc<SourceFile>,
+        with: &Spanned<IndexMap<String, String>>,
+        what: &str,
+    ) -> Diagnostic {
+        Diagnostic::error(format!(
+            "`with` gives values to an included {what}, and this one includes none"
+        ))
+        .at(&span_of(file, with))
+        .help(format!(
+            "write include = \"<shared {what} id>\" beside it, or remove it"
+        ))
+    }
+
     /// `text` with each `{{ param.NAME }}` replaced by its value (left as written where the
     /// site gives none: reported by `report`).
     pub(super) fn fill(&mut self, text: &str) -> String {
