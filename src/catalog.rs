@@ -118,8 +118,8 @@ pub fn show_text(
     revision: Option<&str>,
 ) -> Result<String, Diagnostic> {
     let facts = &profile.facts;
-    // Step text as a checklist fills it: facts, lookups and customer fields.
-    let bodies = Template::new(&project.vocab, &profile.customer, facts);
+    // Step text filled in as conditions are shown: for the facts given, none assumed.
+    let bodies = Template::as_given(&project.vocab, &profile.customer, facts);
     let rb = project.find(id)?;
     let vocab = &project.vocab;
     let index = match (revision, facts.get(VERSION_FACT)) {

@@ -443,6 +443,116 @@ fn customer_values_keep_their_brackets_in_every_format() {
     assert!(body("html").contains("sign in for Contoso &lt;Ltd&gt; &amp; Co (Pro).</p>"));
     assert_eq!(
         body("md"),
-        "Open https://pro.example/admin and sign in for Contoso &lt;Ltd&gt; &amp; Co (Pro)."
+        "Open https://pro.example/admin and sign in for Contoso &lt;Ltd> &amp; Co (Pro)."
+    );
+}
+
+/// The lines of a text from the first that contains `start` to the one before the first
+/// after it that contains `end`.
+fn lines_between(text: &str, start: &str, end: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.iter().position(|l| l.contains(start)).unwrap();
+    let to = lines[from + 1..]
+        .iter()
+        .position(|l| l.contains(end))
+        .map_or(lines.len(), |i| from + 1 + i);
+    lines[from..to].join("\n")
+}
+
+#[test]
+fn conditional_text_is_decided_for_the_facts_and_marked_while_they_are_not_known() {
+    let checklist = |format: &str, sets: &[&str]| {
+        let mut cmd = runbook();
+        cmd.args(["-C", ENGINE, "checklist", "--format", format]);
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let step = |text: &str| lines_between(text, "Connect to the administration portal", "[ ]");
+    // Known: the text that applies, and nothing else; no empty list item.
+    insta::assert_snapshot!(
+        "conditional_text_known",
+        step(&checklist(
+            "md",
+            &["plan=enterprise", "cloud=true", "version=3.1"]
+        ))
+    );
+    // Not known: every text, each marked with what it needs; each value of the link.
+    insta::assert_snapshot!(
+        "conditional_text_unknown",
+        step(&checklist("md", &["cloud=false"]))
+    );
+    let html = checklist("html", &["cloud=false"]);
+    let body = lines_between(
+        &html,
+        "Connect to the administration portal",
+        "class=\"step\"",
+    );
+    assert!(
+        body.contains(
+            "<li><em>(only if Plan is Enterprise)</em> Choose <strong>Single sign-on</strong>.</li>"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "<a href=\"https://ent.example/admin\" rel=\"noopener noreferrer\">the administration portal</a> (Enterprise)"
+        ),
+        "{body}"
+    );
+    // `show` fills it in for the facts given, no default assumed.
+    let out = runbook()
+        .args(["-C", ENGINE, "show", "setup", "--set", "plan=basic"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!(
+        "conditional_text_show",
+        lines_between(
+            &shown,
+            "Connect to the administration portal",
+            "Check the network"
+        )
+    );
+    // Search finds every text, and fills it in for a profile.
+    let search = |sets: &[&str]| {
+        let mut cmd = runbook();
+        cmd.args([
+            "-C",
+            ENGINE,
+            "search",
+            "vendor created tenant",
+            "--format",
+            "json",
+        ]);
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let found = search(&[]);
+    assert_eq!(found[0]["address"], "setup#connect", "{found:#}");
+    let dir = second_product();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["build", "--dest"])
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let page = std::fs::read_to_string(dir.path().join("site/runbooks/setup.html")).unwrap();
+    insta::assert_snapshot!(
+        "conditional_text_site",
+        lines_between(
+            &page,
+            "<div class=\"rbk-step-body\"><p>Open <a",
+            "rbk-step-address"
+        )
     );
 }

@@ -187,10 +187,10 @@ fn add_chapters(writer: &IndexWriter, f: &Fields, chapters: &Chapters) -> Result
     Ok(chapters.sections.len() as u64)
 }
 
-/// Fills in step text as a checklist without a profile does: facts and customer fields as
-/// placeholders ("[customer domain]"), lookups with all their values.
+/// Fills in step text for every customer: facts and customer fields as placeholders
+/// ("[customer domain]"), lookups with all their values, every conditional text.
 pub fn unfilled(vocab: &Vocabulary) -> Template {
-    Template::new(vocab, &Customer::default(), &FactValues::default())
+    Template::as_given(vocab, &Customer::default(), &FactValues::new())
 }
 
 /// Reads a file for its manifest entry: the stamp taken before reading, the hash of what was

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::body::{self, Fill, Template, Tokens, Values};
 use crate::condition::{Expr, Test, Tri};
 use crate::facts::{Fact, FactKind, FactValues, Value, Version, Vocabulary};
-use crate::profile::Customer;
 use crate::project::Project;
 use crate::runbook::{Condition, Provenance, Revision, Runbook, Source, Step};
 
@@ -30,13 +29,13 @@ pub struct Variables {
 
 impl Variables {
     pub fn new(vocab: &Vocabulary) -> Self {
-        let unknown = Values::new(vocab, &Customer::default(), &FactValues::new());
+        let unknown = Values::general(vocab);
         let mut tokens = unknown.clone();
         for (i, text) in tokens.texts.values_mut().enumerate() {
             *text = body::token(i);
         }
         Variables {
-            template: Template::with(tokens),
+            template: Template::tokenizing(tokens),
             unknown: Tokens::new(unknown),
         }
     }

@@ -2,8 +2,8 @@
 // against `runbook checklist --format json`, for property-generated profiles: unknown facts,
 // pre-release versions, versions below the minimum, strings, every operator. Over the shipped
 // content and over a fixture project that uses every fact type and operator. The page must
-// list the same steps in the same order, with the same numbers, roles and conditions, the same
-// notes and totals, or refuse where the command refuses.
+// list the same steps in the same order, with the same numbers, roles, conditions and text, the
+// same notes and totals, or refuse where the command refuses.
 //
 // Needs RUNBOOK (the binary), and for each project its root and served site: PROJECT and
 // BASE_URL, ENGINE_PROJECT and ENGINE_URL.
@@ -14,9 +14,9 @@ import { launch, open } from "./browser.mjs";
 
 const RUNBOOK = process.env.RUNBOOK;
 
-function cli(project, args) {
+function cli(project, args, format = "json") {
   return new Promise((resolve) => {
-    const argv = ["-C", project, "--color", "never", "checklist", "--format", "json", ...args];
+    const argv = ["-C", project, "--color", "never", "checklist", "--format", format, ...args];
     execFile(RUNBOOK, argv, { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
@@ -77,6 +77,7 @@ async function shown(page, facts) {
     const errors = out.querySelector(".rbk-cl-errors");
     if (errors) return { errors: [...errors.querySelectorAll("li")].map((li) => li.textContent) };
     const text = (e, sel) => (e.querySelector(sel) ? e.querySelector(sel).textContent : null);
+    const words = (e) => (e ? e.textContent.replace(/\s+/g, " ").trim() : "");
     const condition = (e) => {
       const b = e.querySelector(":scope > .rbk-step-meta .rbk-badge-condition, :scope > .rbk-cl-step-main > .rbk-step-meta .rbk-badge-condition");
       return b ? b.textContent : null;
@@ -92,13 +93,32 @@ async function shown(page, facts) {
           number: text(st, ".rbk-number"),
           role: text(st, ".rbk-badge-role"),
           condition: condition(st),
+          body: words(st.querySelector(".rbk-step-body")),
         })),
       })),
     };
   }, facts);
 }
 
-function expected(j) {
+// Each step's text as `runbook checklist --format html` renders it: address → its words.
+async function bodies(browser, html) {
+  const page = await browser.newPage();
+  try {
+    await page.setContent(html);
+    return await page.$$eval("li.step", (els) =>
+      Object.fromEntries(
+        els.map((e) => {
+          const body = e.querySelector(".body");
+          return [e.id.replace("--", "#"), body ? body.textContent.replace(/\s+/g, " ").trim() : ""];
+        })
+      )
+    );
+  } finally {
+    await page.close();
+  }
+}
+
+function expected(j, text) {
   const t = j.totals;
   let line = `${t.steps} ${t.steps === 1 ? "step" : "steps"} in ${t.runbooks} ${t.runbooks === 1 ? "runbook" : "runbooks"}`;
   if (t.estimate) line += `, estimated ${t.estimate.text}`;
@@ -115,6 +135,7 @@ function expected(j) {
           number: st.number,
           role: st.role ? st.role.title : null,
           condition: st.condition ? st.condition.text : null,
+          body: text[st.address],
         }))
       ),
     })),
@@ -142,7 +163,10 @@ async function parity(project, url, n, seed) {
         continue;
       }
       assert.ok(!page_.errors, `${label}: the page refused: ${page_.errors}`);
-      assert.deepEqual(page_, expected(JSON.parse(out.stdout)), label);
+      // Step text too: values, lookups and conditional text decided alike.
+      const html = await cli(project, args, "html");
+      const text = await bodies(browser, html.stdout);
+      assert.deepEqual(page_, expected(JSON.parse(out.stdout), text), label);
       compared++;
     }
     assert.deepEqual(problems, []);

@@ -350,7 +350,7 @@ pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checkl
                 }
                 let step_number = format!("{section_number}.{}", steps.len() + 1);
                 steps_total += 1;
-                lookup_facts.extend(fill.values().unknown_facts_of(&fill.variables(&step.body)));
+                lookup_facts.extend(fill.open_facts(&step.body));
                 if let Some(e) = step.estimate {
                     estimate = estimate + e;
                 }
@@ -402,7 +402,10 @@ pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checkl
                 number: section_number,
                 id: section.id.clone(),
                 title: section.title.clone(),
-                intro: section.intro.as_ref().map(|i| fill.fill(i)),
+                intro: section.intro.as_ref().map(|i| {
+                    lookup_facts.extend(fill.open_facts(i));
+                    fill.fill(i)
+                }),
                 steps,
             });
         }

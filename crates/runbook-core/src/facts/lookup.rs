@@ -77,7 +77,17 @@ impl Lookup {
     /// are not known: "e4b1… (US Data Center) or 5e56… (EU Data Center)", or for cases
     /// "Work 365 Service (if Product version >= 3.5) or …".
     pub fn all_values(&self, vocab: &Vocabulary, facts: &FactValues) -> String {
-        let said: Vec<String> = match &self.choice {
+        self.alternatives(vocab, facts)
+            .iter()
+            .map(|(value, chosen)| format!("{value} ({chosen})"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    /// As `all_values`, each value apart with what chooses it ("EU Data Center", "if Product
+    /// version >= 3.5"), so that a link can be given once per value.
+    pub fn alternatives(&self, vocab: &Vocabulary, facts: &FactValues) -> Vec<(String, String)> {
+        match &self.choice {
             Choice::ByFact { fact, values } => {
                 let fact = vocab.facts.get(fact);
                 values
@@ -86,7 +96,7 @@ impl Lookup {
                         let label = fact
                             .and_then(|f| f.parse_value(key).ok().map(|v| f.describe_value(&v)))
                             .unwrap_or_else(|| key.clone());
-                        format!("{value} ({label})")
+                        (value.clone(), label)
                     })
                     .collect()
             }
@@ -94,15 +104,11 @@ impl Lookup {
                 .iter()
                 .filter(|c| c.when.eval(facts) != crate::condition::Tri::False)
                 .map(|c| {
-                    format!(
-                        "{} (if {})",
-                        c.value,
-                        c.when.residual(facts).describe(vocab)
-                    )
+                    let when = c.when.residual(facts).describe(vocab);
+                    (c.value.clone(), format!("if {when}"))
                 })
                 .collect(),
-        };
-        said.join(" or ")
+        }
     }
 }
 

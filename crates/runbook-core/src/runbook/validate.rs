@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use super::{Condition, Revision, Runbook, VERSION_FACT, load};
+use super::{Condition, Revision, Runbook, Step, VERSION_FACT, load};
 use crate::condition::{Expr, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, Span, did_you_mean};
 use crate::facts::Vocabulary;
@@ -263,8 +263,59 @@ fn conditions(rb: &Runbook, rev: &Revision, vocab: &Vocabulary, diags: &mut Diag
                 check(c, &context, &rev.range, vocab, diags, &mut reported);
                 context.push(c.expr.clone());
             }
+            for c in text_conditions(step, vocab, diags) {
+                check(&c, &context, &rev.range, vocab, diags, &mut reported);
+            }
         }
     }
+}
+
+/// The conditions of a step's conditional text, resolved, with their places; what is not
+/// well formed is reported.
+fn text_conditions(step: &Step, vocab: &Vocabulary, diags: &mut Diagnostics) -> Vec<Condition> {
+    let at = step.body_span.as_ref().unwrap_or(&step.span);
+    // Offsets in the text are offsets in the file when the string has no escapes.
+    let place = |range: std::ops::Range<usize>| match &step.body_span {
+        Some(body) if body.text().starts_with(&step.body) => Span::new(
+            &body.file,
+            body.range.start + range.start..body.range.start + range.end,
+        ),
+        _ => at.clone(),
+    };
+    let parts = match crate::body::parts::parse(&step.body) {
+        Ok(parts) => parts,
+        Err(errors) => {
+            for e in errors {
+                diags.push(
+                    Diagnostic::error(format!("step `{}`: {}", step.id, e.message))
+                        .at(&place(e.range))
+                        .help(e.help),
+                );
+            }
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for part in parts {
+        let text = &step.body[part.cond.clone()];
+        match crate::condition::parse(text, vocab) {
+            Ok(expr) => out.push(Condition {
+                expr,
+                span: place(part.cond),
+            }),
+            Err(e) => {
+                let start = part.cond.start;
+                let mut d = Diagnostic::error(e.message)
+                    .at(&place(start + e.span.start..start + e.span.end))
+                    .label(e.label);
+                if let Some(help) = e.help {
+                    d = d.help(help);
+                }
+                diags.push(d);
+            }
+        }
+    }
+    out
 }
 
 /// Errors when `c` can never hold given its context; warns when it always does. A condition
@@ -300,7 +351,7 @@ fn check(
             Diagnostic::error(format!("condition can never be true{where_}"))
                 .at(&c.span)
                 .label("no value of the facts makes this true")
-                .help("the step would never appear in any checklist; fix or remove the condition"),
+                .help("what it guards would never appear in any checklist; fix or remove the condition"),
         );
     } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range)
         == Some(false)
@@ -344,12 +395,14 @@ fn variables(rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
                      would compare labels, and versions as text",
                 )
                 .help(
-                    "give each case a step of its own with a `when` condition, or use a lookup \
-                     for a value that a fact chooses",
+                    "for text that depends on the facts write conditional text, \
+                     `{% when region == \"eu\" %}…{% else %}…{% end %}`; for a value that \
+                     facts choose, a lookup",
                 ),
             );
         }
-        if !logic.is_empty() {
+        // Conditional text that is not well formed is reported with its conditions.
+        if !logic.is_empty() || crate::body::parts::parse(&step.body).is_err() {
             continue;
         }
         match crate::body::variables(&step.body) {
