@@ -213,6 +213,10 @@ fn environment(terminal: Terminal) -> Environment<'static> {
     env.add_filter("markdown", |text: &str| {
         Value::from_safe_string(markdown_html(text))
     });
+    // What a customer typed, in Markdown: "Contoso <Ltd>" stays text.
+    env.add_filter("md_escape", |text: &str| {
+        crate::body::escape_markdown(text).into_owned()
+    });
     env.add_filter("capitalize_first", |text: &str| {
         let mut chars = text.chars();
         chars

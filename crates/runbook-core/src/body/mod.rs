@@ -17,7 +17,7 @@ use crate::condition::{self, Expr, Tri};
 use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
 pub use parts::Shown;
-pub use template::Template;
+pub use template::{Template, escape as escape_markdown};
 pub use tokens::{Tokens, token};
 
 /// The customer fields step text may use, as `customer.FIELD`, and how they read.

@@ -224,7 +224,7 @@ pub(super) fn without_parts(text: &str) -> Cow<'_, str> {
 
 /// Text made safe in Markdown: a `<` no longer starts a tag, an `&` an entity (a `>` needs
 /// nothing).
-fn escape(text: &str) -> Cow<'_, str> {
+pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.contains(['&', '<']) {
         return Cow::Borrowed(text);
     }
