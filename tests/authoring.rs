@@ -416,7 +416,7 @@ fn the_second_product_site_has_a_page_per_revision_by_id() {
 
 #[test]
 fn customer_values_keep_their_brackets_in_every_format() {
-    let body = |format: &str| {
+    let line = |format: &str, has: &str| {
         let out = runbook()
             .args([
                 "-C",
@@ -432,9 +432,10 @@ fn customer_values_keep_their_brackets_in_every_format() {
             .unwrap();
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
-        let line = text.lines().find(|l| l.contains("sign in for")).unwrap();
+        let line = text.lines().find(|l| l.contains(has)).unwrap();
         line.trim().to_string()
     };
+    let body = |format: &str| line(format, "sign in for");
     // Read as written in a terminal; escaped where it is Markdown, so that "<Ltd>" is text.
     assert_eq!(
         body("txt"),
@@ -444,6 +445,10 @@ fn customer_values_keep_their_brackets_in_every_format() {
     assert_eq!(
         body("md"),
         "Open https://pro.example/admin and sign in for Contoso &lt;Ltd> &amp; Co (Pro)."
+    );
+    assert_eq!(
+        line("md", "# Checklist"),
+        "# Checklist for Contoso &lt;Ltd> &amp; Co"
     );
 }
 
