@@ -88,22 +88,32 @@ pub fn list_text(project: &Project) -> String {
         .map(|r| r.id.len())
         .max()
         .unwrap_or(0);
-    for e in entries(project) {
+    let entries = entries(project);
+    // Dates are 10 wide; an id may be longer.
+    let names = entries
+        .iter()
+        .flat_map(|e| &e.revisions)
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    for e in entries {
         let _ = writeln!(out, "{:width$}  {}", e.id, e.title);
         for r in &e.revisions {
-            let _ = writeln!(
-                out,
-                "{:width$}    {:<28} {:<10} {:>3} steps{}",
+            let line = format!(
+                "{:width$}    {:<28} {:<names$} {:>3} {}{}",
                 "",
                 r.versions,
                 r.name,
                 r.steps,
+                if r.steps == 1 { "step " } else { "steps" },
                 match (&r.superseded_by, r.current) {
                     (_, true) => "  (current)".to_string(),
                     (Some(by), _) => format!("  (superseded by {by})"),
                     (None, false) => String::new(),
                 }
             );
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
     out

@@ -569,7 +569,7 @@ fn older_revisions_stay_visible_as_history() {
     let dir = project();
     let list = success(dir.path(), &["list"]);
     assert!(
-        list.contains("before 2.5                   2019-01-01   1 steps"),
+        list.contains("before 2.5                   2019-01-01   1 step\n"),
         "{list}"
     );
     let show = success(dir.path(), &["show", "setup", "--revision", "2019-01-01"]);
