@@ -112,28 +112,22 @@ impl Values {
     /// How a conditional part with this condition shows its two texts: where the condition
     /// holds, its text and not its `{% else %}` text; where it does not, the other way round;
     /// where facts it needs are not known, both, each with what it needs.
-    pub fn shown(&self, cond: &str) -> (Shown, Shown) {
-        // `runbook check` has validated every condition in step text.
-        let Ok(expr) = condition::parse(cond, &self.vocab) else {
-            return (Shown::Keep, Shown::Keep);
-        };
-        match expr.eval(&self.facts) {
+    pub fn shown(&self, cond: &Expr) -> (Shown, Shown) {
+        match cond.eval(&self.facts) {
             Tri::True => (Shown::Keep, Shown::Drop),
             Tri::False => (Shown::Drop, Shown::Keep),
             Tri::Unknown => {
-                let not = Expr::Not(Box::new(expr.clone()));
+                let not = Expr::Not(Box::new(cond.clone()));
                 let words = |e: &Expr| Shown::Mark(e.residual(&self.facts).describe(&self.vocab));
-                (words(&expr), words(&not))
+                (words(cond), words(&not))
             }
         }
     }
 
-    /// The facts not known that decide a conditional part with this condition.
-    fn undecided(&self, cond: &str) -> Vec<String> {
-        match condition::parse(cond, &self.vocab) {
-            Ok(expr) => expr.residual(&self.facts).facts().into_iter().collect(),
-            Err(_) => Vec::new(),
-        }
+    /// A condition in step text, resolved against the facts (`runbook check` has validated
+    /// every one; one that does not resolve holds for nobody).
+    fn condition(&self, written: &str) -> Expr {
+        condition::parse(written, &self.vocab).unwrap_or(Expr::Const(false))
     }
 }
 
@@ -144,14 +138,14 @@ pub trait Fill {
     fn fill(&self, text: &str) -> String;
     /// The names of the variables a text uses.
     fn variables(&self, text: &str) -> Vec<String>;
-    /// The conditions of a text's conditional parts, as written.
-    fn conditions(&self, text: &str) -> Vec<String>;
+    /// The conditions of a text's conditional parts.
+    fn conditions(&self, text: &str) -> Vec<Expr>;
     /// The facts not known that would change a text.
     fn open_facts(&self, text: &str) -> Vec<String> {
         let values = self.values();
         let mut facts = values.unknown_facts_of(&self.variables(text));
         for cond in self.conditions(text) {
-            facts.extend(values.undecided(&cond));
+            facts.extend(cond.residual(&values.facts).facts());
         }
         facts
     }

@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use super::parts::{self, Part, Shown};
 use super::tokens::{ELSE_TOKEN, END_TOKEN, part_token};
 use super::{Fill, Values};
+use crate::condition::Expr;
 use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
 
@@ -131,14 +132,15 @@ impl Template {
         if found.is_empty() {
             return Cow::Borrowed(text);
         }
+        let condition = |written: &str| self.values.condition(written);
         if self.tokenize {
-            return Cow::Owned(tokenized(text, &found));
+            return Cow::Owned(tokenized(text, &found, condition));
         }
         let mark = |words: &str| format!("*(only if {})* ", self.escape(words));
         Cow::Owned(parts::resolve(
             text,
             &found,
-            |cond| self.values.shown(cond),
+            |written| self.values.shown(&condition(written)),
             mark,
         ))
     }
@@ -170,17 +172,15 @@ fn label_start(text: &str) -> Option<usize> {
 /// Each part's texts with tokens where its tags were: the open token before its text, the
 /// `else` token before the other, the end token after the last, each set off by a space so
 /// that Markdown reads the words around it as written (`Tokens` takes the spaces back).
-fn tokenized(text: &str, found: &[Part]) -> String {
+fn tokenized(text: &str, found: &[Part], condition: impl Fn(&str) -> Expr) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut done = 0;
     for p in found {
         out.push_str(&text[done..p.whole.start]);
         done = p.whole.end;
         out.push_str(&text[p.prefix.clone()]);
-        let mut pieces = vec![(
-            part_token(&text[p.cond.clone()]) + " ",
-            &text[p.then.clone()],
-        )];
+        let when = part_token(&condition(&text[p.cond.clone()]));
+        let mut pieces = vec![(when + " ", &text[p.then.clone()])];
         if let Some(other) = &p.otherwise {
             pieces.push((format!(" {ELSE_TOKEN} "), &text[other.clone()]));
         }
@@ -266,11 +266,11 @@ impl Fill for Template {
             .unwrap_or_default()
     }
 
-    fn conditions(&self, text: &str) -> Vec<String> {
+    fn conditions(&self, text: &str) -> Vec<Expr> {
         parts::parse(text)
             .unwrap_or_default()
             .iter()
-            .map(|p| text[p.cond.clone()].to_string())
+            .map(|p| self.values.condition(&text[p.cond.clone()]))
             .collect()
     }
 }

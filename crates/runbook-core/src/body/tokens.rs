@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::parts::Shown;
+use crate::condition::Expr;
 use super::{Fill, Values};
 
 pub(super) const ELSE_TOKEN: &str = "rbkeq";
@@ -20,11 +21,13 @@ pub fn token(i: usize) -> String {
     format!("rbkv{i}q")
 }
 
-/// The token that begins a conditional part with this condition.
-pub(super) fn part_token(cond: &str) -> String {
-    let mut out = String::with_capacity(5 + 2 * cond.len());
+/// The token that begins a conditional part with this condition: the condition resolved, so
+/// that the page's engine needs no parser.
+pub(super) fn part_token(cond: &Expr) -> String {
+    let json = serde_json::to_string(cond).unwrap_or_default();
+    let mut out = String::with_capacity(5 + 2 * json.len());
     out.push_str("rbkw");
-    for b in cond.bytes() {
+    for b in json.bytes() {
         out.push_str(&format!("{b:02x}"));
     }
     out.push('q');
@@ -35,7 +38,7 @@ pub(super) fn part_token(cond: &str) -> String {
 #[derive(Debug, PartialEq)]
 enum Found {
     Value(usize),
-    When(String),
+    When(Expr),
     Else,
     End,
 }
@@ -65,7 +68,7 @@ fn tokens(text: &str) -> impl Iterator<Item = (Range<usize>, Found)> + '_ {
                     .step_by(2)
                     .map(|i| u8::from_str_radix(inner.get(i..i + 2)?, 16).ok())
                     .collect();
-                Found::When(String::from_utf8(bytes?).ok()?)
+                Found::When(serde_json::from_slice(&bytes?).ok()?)
             }
             'e' if inner.is_empty() => Found::Else,
             'z' if inner.is_empty() => Found::End,
@@ -258,7 +261,7 @@ impl Fill for Tokens {
             .collect()
     }
 
-    fn conditions(&self, text: &str) -> Vec<String> {
+    fn conditions(&self, text: &str) -> Vec<Expr> {
         tokens(text)
             .filter_map(|(_, f)| match f {
                 Found::When(cond) => Some(cond),
@@ -310,8 +313,8 @@ mod tests {
 
     #[test]
     fn a_condition_survives_as_a_token() {
-        let cond = "region == \"eu\" and tier != \"x\"";
-        let token = part_token(cond);
+        let cond = Expr::Not(Box::new(Expr::Const(true)));
+        let token = part_token(&cond);
         assert!(token.chars().all(|c| c.is_ascii_alphanumeric()));
         let text = format!("a {token} b {ELSE_TOKEN} c {END_TOKEN}");
         let t = Tokens::new(values());
