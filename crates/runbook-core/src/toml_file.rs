@@ -6,22 +6,81 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, SourceFile, Span};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
 
 /// Deserializes a whole file; a syntax or shape error becomes one diagnostic at its place.
 pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Diagnostic> {
-    toml::from_str(&file.text).map_err(|e| {
-        let mut d = Diagnostic::error(first_line(e.message()));
-        if let Some(range) = e.span() {
-            d = d.at(&Span::new(file, range));
-        } else {
-            d = d.path(&file.path);
+    toml::from_str(&file.text).map_err(|e| diagnostic(file, &e))
+}
+
+fn diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let mut d = Diagnostic::error(first_line(e.message()));
+    if let Some(range) = e.span() {
+        d = d.at(&Span::new(file, range));
+    } else {
+        d = d.path(&file.path);
+    }
+    for extra in e.message().lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        d = d.note(extra.trim());
+    }
+    d
+}
+
+/// Deserializes a file of named entries (`[facts.tier]`, `[roles.admin]`) where one entry
+/// that does not fit must not lose the others: each such entry is reported and left out.
+/// Returns what is left, with the entries left out as (table, name); `None` after a syntax
+/// error, or a problem outside any entry.
+pub fn parse_salvaging<T: DeserializeOwned>(
+    file: &Arc<SourceFile>,
+    diags: &mut Diagnostics,
+) -> Option<(T, Vec<(String, String)>)> {
+    let whole = match parse::<T>(file) {
+        Ok(t) => return Some((t, Vec::new())),
+        Err(d) => d,
+    };
+    let Ok(mut doc) = toml::de::DeTable::parse(&file.text) else {
+        diags.push(whole);
+        return None;
+    };
+    let mut left_out = Vec::new();
+    loop {
+        let e = match T::deserialize(toml::de::Deserializer::from(doc.clone())) {
+            Ok(t) => return Some((t, left_out)),
+            Err(e) => e,
+        };
+        diags.push(diagnostic(file, &e));
+        let (table, name) = e.span().and_then(|at| entry_at(doc.get_ref(), at.start))?;
+        for (key, value) in doc.get_mut().iter_mut() {
+            if let toml::de::DeValue::Table(entries) = value.get_mut()
+                && key.get_ref().as_ref() == table
+            {
+                *entries = std::mem::take(entries)
+                    .into_iter()
+                    .filter(|(k, _)| k.get_ref() != &name)
+                    .collect();
+            }
         }
-        for extra in e.message().lines().skip(1).filter(|l| !l.trim().is_empty()) {
-            d = d.note(extra.trim());
+        left_out.push((table, name));
+    }
+}
+
+/// The entry of a top-level table whose text holds the byte `at`, as (table, name): the
+/// last key written before it, where that key names an entry.
+fn entry_at(doc: &toml::de::DeTable, at: usize) -> Option<(String, String)> {
+    let mut keys: Vec<(usize, Option<(String, String)>)> = Vec::new();
+    for (table, value) in doc.iter() {
+        keys.push((table.span().start, None));
+        if let toml::de::DeValue::Table(entries) = value.get_ref() {
+            keys.extend(entries.iter().map(|(name, _)| {
+                let entry = (table.get_ref().to_string(), name.get_ref().to_string());
+                (name.span().start, Some(entry))
+            }));
         }
-        d
-    })
+    }
+    keys.into_iter()
+        .filter(|(start, _)| *start <= at)
+        .max_by_key(|(start, _)| *start)?
+        .1
 }
 
 /// serde speaks of fields; a TOML file has keys.

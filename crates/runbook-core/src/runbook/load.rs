@@ -355,6 +355,7 @@ impl Resolver<'_> {
         let span = span_of(file, v);
         match self.vocab.facts.get(VERSION_FACT) {
             Some(f) if f.kind == FactKind::Version => {}
+            None if self.vocab.is_broken(VERSION_FACT) => return None,
             _ => {
                 self.diags.push(
                     Diagnostic::error(format!("revision ranges need a fact `{VERSION_FACT}` of type version"))
@@ -397,16 +398,17 @@ impl Resolver<'_> {
     }
 
     fn condition(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<Condition> {
-        condition::parse_in_file(file, text, self.vocab)
+        condition::parse_in_file(file, text, self.vocab, self.diags)
             .map(|(expr, span)| Condition { expr, span })
-            .map_err(|d| self.diags.push(d))
-            .ok()
     }
 
     fn role(&mut self, file: &Arc<SourceFile>, role: &Spanned<String>) -> Option<String> {
         let id = role.get_ref();
         if self.vocab.roles.contains_key(id) {
             return Some(id.clone());
+        }
+        if self.vocab.is_broken(id) {
+            return None;
         }
         let mut d = Diagnostic::error(format!("unknown role `{id}`"))
             .at(&span_of(file, role))

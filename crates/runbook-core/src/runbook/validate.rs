@@ -398,7 +398,9 @@ fn known_variable(var: &str, vocab: &Vocabulary) -> bool {
     match var.split_once('.') {
         Some(("customer", field)) => CUSTOMER_FIELDS.contains(&field),
         Some(_) => false,
-        None => vocab.facts.contains_key(var) || vocab.lookups.contains_key(var),
+        None => {
+            vocab.facts.contains_key(var) || vocab.lookups.contains_key(var) || vocab.is_broken(var)
+        }
     }
 }
 
