@@ -92,6 +92,9 @@ struct RawSource {
     published: Option<Spanned<Datetime>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     updated: Option<Spanned<Datetime>>,
+    /// The profiles it applies to, where only some.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    when: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -300,15 +303,14 @@ impl Resolver<'_> {
                     .at(&span_of(file, &raw.title)),
             );
         }
-        if let Some(url) = &raw.url {
-            let u = url.get_ref();
-            if !(u.starts_with("https://") || u.starts_with("http://")) {
-                self.diags.push(
-                    Diagnostic::error(format!("`{u}` is not an address"))
-                        .at(&span_of(file, url))
-                        .help("write the full address, starting with https://"),
-                );
-            }
+        if let Some(url) = &raw.url
+            && let Err((problem, help)) = address(url.get_ref())
+        {
+            self.diags.push(
+                Diagnostic::error(format!("`{}` is not an address: {problem}", url.get_ref()))
+                    .at(&span_of(file, url))
+                    .help(help),
+            );
         }
         if let Some(id) = &raw.id
             && !valid_id(id.get_ref())
@@ -326,6 +328,7 @@ impl Resolver<'_> {
             url: raw.url.as_ref().map(|u| u.get_ref().clone()),
             published: raw.published.as_ref().and_then(|d| self.date(file, d)),
             updated: raw.updated.as_ref().and_then(|d| self.date(file, d)),
+            when: raw.when.as_ref().and_then(|w| self.condition(file, w)),
         }
     }
 
@@ -728,6 +731,37 @@ impl Resolver<'_> {
                 .at(span)
                 .label("includes itself through this"),
         );
+    }
+}
+
+/// Whether a source's `url` can be linked as written: an absolute http(s) address, or a file
+/// name relative to where it is shown. Else what is wrong, and how to write it.
+fn address(url: &str) -> Result<(), (&'static str, &'static str)> {
+    const FULL: &str = "write the full address, like https://example.com/kb/7, or a relative file name";
+    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(("it is empty or has a space", "write a space as %20"));
+    }
+    let scheme = url
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        Some("http" | "https") => {
+            let rest = url.split_once("://").map_or("", |(_, r)| r);
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let name = host.rsplit('@').next().unwrap_or("");
+            if name.is_empty() || name.starts_with(':') {
+                Err(("it names no host", FULL))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Err(("only http and https addresses are linked", FULL)),
+        None if url.starts_with(['/', '\\']) || url.contains('\\') => Err((
+            "a file name must be relative, with forward slashes",
+            FULL,
+        )),
+        None => Ok(()),
     }
 }
 

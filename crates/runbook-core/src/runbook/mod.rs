@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::condition::{Expr, VersionRange};
+use crate::condition::{Expr, Tri, VersionRange};
 use crate::diagnostics::{SourceFile, Span};
 use crate::duration;
-use crate::facts::Version;
+use crate::facts::{FactValues, Version, Vocabulary};
 
 fn no_file() -> Arc<SourceFile> {
     Span::default().file
@@ -192,9 +192,24 @@ pub struct Source {
     pub url: Option<String>,
     pub published: Option<String>,
     pub updated: Option<String>,
+    /// The profiles it applies to, where only some (an addendum for one region, say).
+    pub when: Option<Condition>,
 }
 
-impl Source {
+/// A source as it is listed for some facts: with what must still hold for it to apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownSource {
+    pub id: Option<String>,
+    pub title: String,
+    pub article: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    /// Its condition as far as the facts leave it open; none where it applies.
+    pub condition: Option<ShownCondition>,
+}
+
+impl ShownSource {
     /// Where the source is: its file, its address, or both.
     pub fn place(&self) -> String {
         [self.article.as_deref(), self.url.as_deref()]
@@ -203,6 +218,23 @@ impl Source {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// A condition that is still open: in the language's syntax and in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownCondition {
+    pub expression: String,
+    pub text: String,
+    pub facts: Vec<String>,
+}
+
+/// What of a condition the facts leave open, or `None` where they make it hold.
+pub fn shown(residual: &Expr, vocab: &Vocabulary) -> Option<ShownCondition> {
+    (!residual.is_true()).then(|| ShownCondition {
+        expression: residual.to_source(),
+        text: format!("only if {}", residual.describe(vocab)),
+        facts: residual.facts().into_iter().collect(),
+    })
 }
 
 /// The part of a source a step encodes: `from = ["000: Requirements, row 3"]`.
@@ -221,17 +253,41 @@ pub struct Provenance {
     pub article: Option<String>,
     pub url: Option<String>,
     pub part: String,
+    /// The source's condition as far as the facts leave it open.
+    pub condition: Option<ShownCondition>,
 }
 
 impl Revision {
-    /// The step's citations, each with its source (those naming no source are reported by
-    /// `runbook check` and left out).
-    pub fn provenance(&self, step: &Step) -> Vec<Provenance> {
+    /// The sources that apply for these facts, in the order written, each with what must
+    /// still hold for it to: those the facts rule out are left out, and with no facts every
+    /// source is listed with its condition. Every output that lists sources or citations
+    /// asks this, so that they agree.
+    pub fn sources_for(&self, facts: &FactValues, vocab: &Vocabulary) -> Vec<ShownSource> {
+        self.sources
+            .iter()
+            .filter_map(|s| {
+                let when = s.when.as_ref().map_or(Expr::Const(true), |c| c.expr.clone());
+                (when.eval(facts) != Tri::False).then(|| ShownSource {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    article: s.article.clone(),
+                    url: s.url.clone(),
+                    published: s.published.clone(),
+                    updated: s.updated.clone(),
+                    condition: shown(&when.residual(facts), vocab),
+                })
+            })
+            .collect()
+    }
+
+    /// The step's citations of sources that apply for these facts (see `sources_for`); those
+    /// naming no source are reported by `runbook check` and left out.
+    pub fn provenance(&self, step: &Step, facts: &FactValues, vocab: &Vocabulary) -> Vec<Provenance> {
+        let sources = self.sources_for(facts, vocab);
         step.from
             .iter()
             .filter_map(|c| {
-                let s = self
-                    .sources
+                let s = sources
                     .iter()
                     .find(|s| s.id.as_deref() == Some(&c.source))?;
                 Some(Provenance {
@@ -239,6 +295,7 @@ impl Revision {
                     article: s.article.clone(),
                     url: s.url.clone(),
                     part: c.part.clone(),
+                    condition: s.condition.clone(),
                 })
             })
             .collect()
