@@ -329,13 +329,7 @@ pub fn pages(project: &Project, vars: &Variables) -> Vec<RunbookPage> {
             out.push(RunbookPage {
                 address: urls[i].clone(),
                 runbook: view.clone(),
-                revision: revision_view(
-                    &project.vocab,
-                    r,
-                    urls[i].clone(),
-                    is_current,
-                    Some(vars),
-                ),
+                revision: revision_view(&project.vocab, r, urls[i].clone(), is_current, Some(vars)),
                 source: (ri, i),
             });
         }

@@ -590,7 +590,12 @@ fn not_covered(rb: &Runbook, version: &str, vocab: &Vocabulary) -> Diagnostic {
     d
 }
 
-fn revision_info(r: &Revision, index: usize, facts: &FactValues, vocab: &Vocabulary) -> RevisionInfo {
+fn revision_info(
+    r: &Revision,
+    index: usize,
+    facts: &FactValues,
+    vocab: &Vocabulary,
+) -> RevisionInfo {
     RevisionInfo {
         index,
         id: r.id.clone(),

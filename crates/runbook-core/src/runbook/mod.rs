@@ -266,7 +266,10 @@ impl Revision {
         self.sources
             .iter()
             .filter_map(|s| {
-                let when = s.when.as_ref().map_or(Expr::Const(true), |c| c.expr.clone());
+                let when = s
+                    .when
+                    .as_ref()
+                    .map_or(Expr::Const(true), |c| c.expr.clone());
                 (when.eval(facts) != Tri::False).then(|| ShownSource {
                     id: s.id.clone(),
                     title: s.title.clone(),
@@ -282,7 +285,12 @@ impl Revision {
 
     /// The step's citations of sources that apply for these facts (see `sources_for`); those
     /// naming no source are reported by `runbook check` and left out.
-    pub fn provenance(&self, step: &Step, facts: &FactValues, vocab: &Vocabulary) -> Vec<Provenance> {
+    pub fn provenance(
+        &self,
+        step: &Step,
+        facts: &FactValues,
+        vocab: &Vocabulary,
+    ) -> Vec<Provenance> {
         let sources = self.sources_for(facts, vocab);
         step.from
             .iter()

@@ -128,7 +128,10 @@ fn never_shown(
                 ))
                 .at(&cited.span)
                 .label("never shown")
-                .note(format!("the source applies only if {}", when.expr.describe(vocab)))
+                .note(format!(
+                    "the source applies only if {}",
+                    when.expr.describe(vocab)
+                ))
                 .help("cite a source that applies to the step, or widen the source's `when`"),
             );
         }
@@ -347,7 +350,9 @@ fn check(
             Diagnostic::error(format!("condition can never be true{where_}"))
                 .at(&c.span)
                 .label("no value of the facts makes this true")
-                .help(format!("{what} would never appear in any checklist; fix or remove the condition")),
+                .help(format!(
+                    "{what} would never appear in any checklist; fix or remove the condition"
+                )),
         );
     } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range)
         == Some(false)
