@@ -257,7 +257,14 @@ pub fn show_text(
                 let _ = writeln!(out, "       Expires after {}: {}", x.time, x.note);
             }
             for p in rev.provenance(step, facts, vocab) {
-                let _ = writeln!(out, "       From: {}, {}", p.title, p.part);
+                let only = p.condition.map(|c| format!(", {}", c.text));
+                let _ = writeln!(
+                    out,
+                    "       From: {}, {}{}",
+                    p.title,
+                    p.part,
+                    only.unwrap_or_default()
+                );
             }
         }
     }
