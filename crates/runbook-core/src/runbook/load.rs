@@ -304,7 +304,7 @@ impl Resolver<'_> {
             );
         }
         if let Some(url) = &raw.url
-            && let Err((problem, help)) = address(url.get_ref())
+            && let Err((problem, help)) = super::address(url.get_ref())
         {
             self.diags.push(
                 Diagnostic::error(format!("`{}` is not an address: {problem}", url.get_ref()))
@@ -731,45 +731,6 @@ impl Resolver<'_> {
                 .at(span)
                 .label("includes itself through this"),
         );
-    }
-}
-
-/// Whether a source's `url` can be linked as written: an absolute http(s) address, or a file
-/// name relative to where it is shown. Else what is wrong, and how to write it.
-fn address(url: &str) -> Result<(), (&'static str, &'static str)> {
-    const FULL: &str =
-        "write the full address, like https://example.com/kb/7, or a relative file name";
-    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(("it is empty or has a space", "write a space as %20"));
-    }
-    let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
-        s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
-    match scheme.map(str::to_ascii_lowercase).as_deref() {
-        Some("http" | "https") => {
-            let rest = url.split_once("://").map_or("", |(_, r)| r);
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            let name = host.rsplit('@').next().unwrap_or("");
-            if name.is_empty() || name.starts_with(':') {
-                Err(("it names no host", FULL))
-            } else {
-                Ok(())
-            }
-        }
-        Some(_) => Err(("only http and https addresses are linked", FULL)),
-        None if url.starts_with(['/', '\\']) || url.contains('\\') => {
-            Err(("a file name must be relative, with forward slashes", FULL))
-        }
-        // `example.com/kb/7` is an address missing its scheme, not a folder named with a dot.
-        None if url.starts_with("www.")
-            || url
-                .split_once('/')
-                .is_some_and(|(first, _)| first.contains('.')) =>
-        {
-            Err(("it has no https://", FULL))
-        }
-        None => Ok(()),
     }
 }
 

@@ -196,6 +196,45 @@ pub struct Source {
     pub when: Option<Condition>,
 }
 
+/// Whether a source's `url` can be linked as written: an absolute http(s) address, or a file
+/// name relative to where it is shown. Else what is wrong, and how to write it.
+pub(super) fn address(url: &str) -> Result<(), (&'static str, &'static str)> {
+    const FULL: &str =
+        "write the full address, like https://example.com/kb/7, or a relative file name";
+    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(("it is empty or has a space", "write a space as %20"));
+    }
+    let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        Some("http" | "https") => {
+            let rest = url.split_once("://").map_or("", |(_, r)| r);
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let name = host.rsplit('@').next().unwrap_or("");
+            if name.is_empty() || name.starts_with(':') {
+                Err(("it names no host", FULL))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Err(("only http and https addresses are linked", FULL)),
+        None if url.starts_with(['/', '\\']) || url.contains('\\') => {
+            Err(("a file name must be relative, with forward slashes", FULL))
+        }
+        // `example.com/kb/7` is an address missing its scheme, not a folder named with a dot.
+        None if url.starts_with("www.")
+            || url
+                .split_once('/')
+                .is_some_and(|(first, _)| first.contains('.')) =>
+        {
+            Err(("it has no https://", FULL))
+        }
+        None => Ok(()),
+    }
+}
+
 /// A source as it is listed for some facts: with what must still hold for it to apply.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShownSource {
@@ -410,5 +449,45 @@ impl Step {
     /// What must hold for the step to apply (its section and runbook aside).
     pub fn condition(&self) -> Expr {
         all(&self.when)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address;
+
+    #[test]
+    fn addresses_and_relative_file_names_are_linked() {
+        for ok in [
+            "https://example.com/kb/7",
+            "http://example.com",
+            "HTTPS://user@example.com:8443/a?b#c",
+            "addenda/eu.html",
+            "guide.pdf",
+        ] {
+            assert_eq!(address(ok), Ok(()), "{ok}");
+        }
+        for (bad, problem) in [
+            (
+                "ftp://example.com/a",
+                "only http and https addresses are linked",
+            ),
+            ("https:///a", "it names no host"),
+            ("https://:80/a", "it names no host"),
+            ("a file.pdf", "it is empty or has a space"),
+            ("", "it is empty or has a space"),
+            (
+                "/etc/guide.pdf",
+                "a file name must be relative, with forward slashes",
+            ),
+            (
+                "docs\\guide.pdf",
+                "a file name must be relative, with forward slashes",
+            ),
+            ("example.com/kb/7", "it has no https://"),
+            ("www.example.com", "it has no https://"),
+        ] {
+            assert_eq!(address(bad).map_err(|(p, _)| p), Err(problem), "{bad}");
+        }
     }
 }
