@@ -368,7 +368,9 @@ impl Vocabulary {
                 ..Vocabulary::default()
             };
         };
+        // A top-level key that does not fit may be any table misnamed (`[fact.tier]`).
         let mut vocab = Vocabulary {
+            unreadable: left_out.iter().any(|(table, _)| table.is_empty()),
             broken: left_out.into_iter().map(|(_, name)| name).collect(),
             ..Vocabulary::default()
         };
