@@ -536,6 +536,33 @@ fn sources_are_linked_and_listed_where_they_apply_in_every_output() {
     let addendum = &open["runbooks"][0]["revision"]["sources"][1];
     assert_eq!(addendum["condition"]["text"], "only if Plan is Enterprise");
 
+    // A source listed while it may not apply leaves its fact open, as a step would.
+    let dir = second_product();
+    let server = dir.path().join("runbooks/server.toml");
+    let text = std::fs::read_to_string(&server).unwrap();
+    let without_sign_in = text.replace(
+        "[[revision.section.step]]\ninclude = \"sign-in\"\nwhen = 'plan == \"enterprise\"'\n",
+        "",
+    );
+    assert_ne!(text, without_sign_in);
+    std::fs::write(&server, without_sign_in).unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "checklist",
+            "--runbook",
+            "server",
+            "--set",
+            "version=3.1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["open_facts"], serde_json::json!(["plan"]));
+
     // The site: the address as it is, the file name from the site's root, where the build
     // copies it from the book's folder.
     let dir = second_product();

@@ -553,11 +553,21 @@ fn implies(a: &Expr, b: &Expr, vocab: &Vocabulary) -> bool {
 fn condition_facts(runbooks: &[ChecklistRunbook]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for rb in runbooks {
-        let conditions = rb.condition.iter().chain(
-            rb.sections
-                .iter()
-                .flat_map(|s| s.steps.iter().filter_map(|st| st.condition.as_ref())),
-        );
+        let conditions = rb
+            .condition
+            .iter()
+            .chain(
+                rb.sections
+                    .iter()
+                    .flat_map(|s| s.steps.iter().filter_map(|st| st.condition.as_ref())),
+            )
+            // A source listed while it may not apply.
+            .chain(
+                rb.revision
+                    .sources
+                    .iter()
+                    .filter_map(|s| s.condition.as_ref()),
+            );
         for c in conditions {
             ids.extend(c.facts.iter().cloned());
         }
