@@ -8,10 +8,10 @@ use serde::Serialize;
 use crate::body::{Fill, Template};
 use crate::condition::Tri;
 use crate::diagnostics::Diagnostic;
-use crate::facts::Value;
+use crate::facts::{FactValues, Value};
 use crate::profile::Profile;
 use crate::project::Project;
-use crate::runbook::{Runbook, Source, VERSION_FACT};
+use crate::runbook::{Runbook, ShownSource, VERSION_FACT};
 
 #[derive(Debug, Serialize)]
 pub struct Entry {
@@ -39,14 +39,19 @@ pub struct RevisionEntry {
     pub superseded_by: Option<String>,
     pub sections: usize,
     pub steps: usize,
-    pub sources: Vec<Source>,
+    /// Every source, each with its condition.
+    pub sources: Vec<ShownSource>,
 }
 
 pub fn entries(project: &Project) -> Vec<Entry> {
-    project.runbooks.iter().map(entry).collect()
+    project
+        .runbooks
+        .iter()
+        .map(|rb| entry(project, rb))
+        .collect()
 }
 
-fn entry(rb: &Runbook) -> Entry {
+fn entry(project: &Project, rb: &Runbook) -> Entry {
     let current = rb.revision_index(None);
     Entry {
         id: rb.id.clone(),
@@ -73,7 +78,7 @@ fn entry(rb: &Runbook) -> Entry {
                     .map(|later| later.name().to_string()),
                 sections: r.sections.len(),
                 steps: r.steps().count(),
-                sources: r.sources.clone(),
+                sources: r.sources_for(&FactValues::new(), &project.vocab),
             })
             .collect(),
     }
@@ -179,11 +184,19 @@ pub fn show_text(
         let after: Vec<&str> = rb.after.iter().map(|(a, _)| a.as_str()).collect();
         let _ = writeln!(out, "After: {}", after.join(", "));
     }
-    let _ = writeln!(out, "Revision: {}", rev.label());
+    let _ = match rb.revisions.iter().find(|later| later.supersedes(rev)) {
+        Some(later) => writeln!(
+            out,
+            "Revision: {}, superseded by {}",
+            rev.label(),
+            later.name()
+        ),
+        None => writeln!(out, "Revision: {}", rev.label()),
+    };
     if let Some(e) = rev.estimate {
         let _ = writeln!(out, "Estimated time: {e}");
     }
-    for s in &rev.sources {
+    for s in rev.sources_for(facts, vocab) {
         let dates = [
             s.published.as_deref().map(|d| format!("published {d}")),
             s.updated.as_deref().map(|d| format!("updated {d}")),
@@ -191,11 +204,14 @@ pub fn show_text(
         let dates: Vec<String> = dates.into_iter().flatten().collect();
         let _ = writeln!(
             out,
-            "Source: {} ({}{}{})",
+            "Source: {} ({}{}{}){}",
             s.title,
             s.place(),
             if dates.is_empty() { "" } else { ", " },
-            dates.join(", ")
+            dates.join(", "),
+            s.condition
+                .map(|c| format!(", {}", c.text))
+                .unwrap_or_default()
         );
     }
     let others: Vec<String> = rb
@@ -250,8 +266,15 @@ pub fn show_text(
             if let Some(x) = &step.expires {
                 let _ = writeln!(out, "       Expires after {}: {}", x.time, x.note);
             }
-            for p in rev.provenance(step) {
-                let _ = writeln!(out, "       From: {}, {}", p.title, p.part);
+            for p in rev.provenance(step, facts, vocab) {
+                let only = p.condition.map(|c| format!(", {}", c.text));
+                let _ = writeln!(
+                    out,
+                    "       From: {}, {}{}",
+                    p.title,
+                    p.part,
+                    only.unwrap_or_default()
+                );
             }
         }
     }
@@ -269,7 +292,7 @@ pub fn sources_text(project: &Project, id: &str) -> Result<String, Diagnostic> {
     for rev in &rb.revisions {
         for (_, step) in rev.steps() {
             let at = format!("{}#{} ({})", rb.id, step.id, rev.label());
-            let cited = rev.provenance(step);
+            let cited = rev.provenance(step, &FactValues::new(), &project.vocab);
             if cited.is_empty() && !uncited.contains(&at) {
                 uncited.push(at.clone());
             }
@@ -279,8 +302,9 @@ pub fn sources_text(project: &Project, id: &str) -> Result<String, Diagnostic> {
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(", ");
+                let only = p.condition.map(|c| format!(", {}", c.text));
                 let steps = by_source
-                    .entry(format!("{} ({place})", p.title))
+                    .entry(format!("{} ({place}){}", p.title, only.unwrap_or_default()))
                     .or_default()
                     .entry(p.part)
                     .or_default();

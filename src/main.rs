@@ -196,14 +196,6 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 fn stdout_color(cli: &Cli) -> bool {
     use_color(cli.color, std::io::stdout().is_terminal())
 }
@@ -281,9 +273,9 @@ fn check(cli: &Cli, root: &Path, format: CheckFormat) -> Result<(), Failure> {
                 let revisions = project.runbooks.iter().map(|r| r.revisions.len()).sum();
                 checked.push(format!(
                     "{}, {}, {}",
-                    plural(project.runbooks.len(), "runbook"),
-                    plural(revisions, "revision"),
-                    plural(steps, "step")
+                    cli::plural(project.runbooks.len(), "runbook"),
+                    cli::plural(revisions, "revision"),
+                    cli::plural(steps, "step")
                 ));
                 Some(project)
             }
@@ -305,8 +297,8 @@ fn check(cli: &Cli, root: &Path, format: CheckFormat) -> Result<(), Failure> {
                 found.extend(report.warnings);
                 checked.push(format!(
                     "the help site ({}, {})",
-                    plural(report.chapters, "chapter"),
-                    plural(report.pages, "page")
+                    cli::plural(report.chapters, "chapter"),
+                    cli::plural(report.pages, "page")
                 ));
             }
             Err(diags) => found.extend(diags),

@@ -561,3 +561,154 @@ fn conditional_text_is_decided_for_the_facts_and_marked_while_they_are_not_known
         )
     );
 }
+
+/// `runbook ARGS` on the second product: its standard output, which must be a success.
+fn engine_output(args: &[&str]) -> String {
+    let out = runbook().args(["-C", ENGINE]).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The lines of `text` that name sources.
+fn source_lines(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            ["Source", "From:", "rbk-sources", "<li><a"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .map(|l| format!("{}\n", l.trim()))
+        .collect()
+}
+
+/// The server runbook cites a guide that is an address and an addendum for Enterprise only,
+/// kept as a file of the site: every output links the one, and lists the other (with its
+/// citations) where it may apply, marked with its condition while the plan is not known.
+#[test]
+fn sources_are_linked_and_listed_where_they_apply_in_every_output() {
+    let mut all = String::new();
+    let checklist = |plan: Option<&str>, format: &str| {
+        let mut args = vec![
+            "checklist",
+            "--runbook",
+            "server",
+            "--explain",
+            "--format",
+            format,
+        ];
+        let set = plan.map(|p| format!("plan={p}"));
+        if let Some(set) = &set {
+            args.extend(["--set", set]);
+        }
+        source_lines(&engine_output(&args))
+    };
+    for plan in [Some("enterprise"), Some("pro"), None] {
+        for format in ["md", "html", "txt"] {
+            all.push_str(&format!("== checklist {format}, plan {plan:?}\n"));
+            all.push_str(&checklist(plan, format));
+        }
+    }
+    for args in [
+        &["show", "server", "--set", "plan=pro"][..],
+        &["show", "server"],
+    ] {
+        all.push_str(&format!("== {}\n", args.join(" ")));
+        all.push_str(&source_lines(&engine_output(args)));
+    }
+    all.push_str("== show server --sources\n");
+    all.push_str(&engine_output(&["show", "server", "--sources"]));
+    insta::assert_snapshot!(all);
+
+    // JSON: the sources that apply, each with what must still hold.
+    let json = |plan: &str| -> serde_json::Value {
+        let text = engine_output(&[
+            "checklist",
+            "--runbook",
+            "server",
+            "--format",
+            "json",
+            "--set",
+            plan,
+        ]);
+        serde_json::from_str(&text).unwrap()
+    };
+    let pro = json("plan=pro");
+    let sources = &pro["runbooks"][0]["revision"]["sources"];
+    assert_eq!(sources.as_array().unwrap().len(), 1, "{sources}");
+    assert_eq!(sources[0]["url"], "https://docs.example/server-guide");
+    let audit = &pro["runbooks"][0]["sections"][0]["steps"][1];
+    assert_eq!(audit["id"], "audit");
+    assert_eq!(
+        audit["from"],
+        serde_json::json!([]),
+        "a source that does not apply is not cited"
+    );
+    let open = json("tenant=contoso");
+    let addendum = &open["runbooks"][0]["revision"]["sources"][1];
+    assert_eq!(addendum["condition"]["text"], "only if Plan is Enterprise");
+
+    // A source listed while it may not apply leaves its fact open, as a step would.
+    let dir = second_product();
+    let server = dir.path().join("runbooks/server.toml");
+    let text = std::fs::read_to_string(&server).unwrap();
+    let without_sign_in = text.replace(
+        "[[revision.section.step]]\ninclude = \"sign-in\"\nwhen = 'plan == \"enterprise\"'\n",
+        "",
+    );
+    assert_ne!(text, without_sign_in);
+    std::fs::write(&server, without_sign_in).unwrap();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "checklist",
+            "--runbook",
+            "server",
+            "--set",
+            "version=3.1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["open_facts"], serde_json::json!(["plan"]));
+
+    // The site: the address as it is, the file name from the site's root, where the build
+    // copies it from the book's folder.
+    let dir = second_product();
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["build", "--dest"])
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let site = dir.path().join("site");
+    assert!(site.join("addenda/enterprise-hardening.html").is_file());
+    let page = std::fs::read_to_string(site.join("runbooks/server.html")).unwrap();
+    insta::assert_snapshot!("sources_on_the_site_page", source_lines(&page));
+}
+
+#[test]
+fn show_says_that_a_revision_is_superseded() {
+    let out = engine_output(&["show", "tenant", "--revision", "first-article"]);
+    assert!(
+        out.contains("Revision: 1.0 and later (first-article), superseded by second-article\n"),
+        "{out}"
+    );
+    let current = engine_output(&["show", "tenant"]);
+    assert!(
+        current.contains("Revision: 2.0 and later (second-article)\n"),
+        "{current}"
+    );
+}

@@ -81,8 +81,8 @@ fn explain_names_the_part_of_each_source_a_step_encodes() {
     assert_eq!(
         step["from"],
         serde_json::json!([
-            { "title": "Deployment guide", "article": "guide.txt", "url": null, "part": "Deploying, step 1" },
-            { "title": "Knowledge base article", "article": null, "url": "https://example.com/kb/7", "part": "Requirements" },
+            { "title": "Deployment guide", "article": "guide.txt", "url": null, "part": "Deploying, step 1", "condition": null },
+            { "title": "Knowledge base article", "article": null, "url": "https://example.com/kb/7", "part": "Requirements", "condition": null },
         ])
     );
 }

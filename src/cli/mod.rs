@@ -22,6 +22,15 @@ pub fn print(text: &str) -> Result<(), Diagnostics> {
     }
 }
 
+/// A count with its noun: "1 chapter", "3 chapters".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Writes messages and prompts to standard error. When that fails there is nowhere left to
 /// say so, and it is no reason to stop (or to panic, as `eprintln!` would).
 pub fn note(text: &str) {

@@ -34,12 +34,12 @@ fn summary(r: &BuildReport) -> String {
         format!("{} KB", r.bytes.div_ceil(1024))
     };
     format!(
-        "built {} chapters and {} runbooks into {}: {} pages, {} files, {size}",
-        r.chapters,
-        r.runbooks,
+        "built {} and {} into {}: {}, {}, {size}",
+        super::plural(r.chapters, "chapter"),
+        super::plural(r.runbooks, "runbook"),
         r.dest.display(),
-        r.pages,
-        r.files
+        super::plural(r.pages, "page"),
+        super::plural(r.files, "file")
     )
 }
 

@@ -9,7 +9,7 @@ use crate::body::{self, Fill, Template, Tokens, Values};
 use crate::condition::{Expr, Test, Tri};
 use crate::facts::{Fact, FactKind, FactValues, Value, Version, Vocabulary};
 use crate::project::Project;
-use crate::runbook::{Condition, Provenance, Revision, Runbook, Source, Step};
+use crate::runbook::{Condition, Provenance, Revision, Runbook, ShownSource, Step};
 
 /// Where runbook pages go, under the site root.
 pub const DIR: &str = "runbooks";
@@ -116,7 +116,7 @@ pub struct RevisionView {
     pub current: bool,
     /// Root-relative address of the page showing it.
     pub url: String,
-    pub sources: Vec<Source>,
+    pub sources: Vec<ShownSource>,
     pub step_count: usize,
     pub sections: Vec<SectionView>,
 }
@@ -197,15 +197,15 @@ fn revision_urls(rb: &Runbook) -> Vec<String> {
 }
 
 fn revision_view(
-    rb: &Runbook,
+    vocab: &Vocabulary,
     r: &Revision,
     url: String,
     current: bool,
-    detail: Option<(&Vocabulary, &Variables)>,
+    detail: Option<&Variables>,
 ) -> RevisionView {
     let sections = match detail {
         None => Vec::new(),
-        Some((vocab, vars)) => r
+        Some(vars) => r
             .sections
             .iter()
             .map(|s| SectionView {
@@ -224,7 +224,6 @@ fn revision_view(
             })
             .collect(),
     };
-    let _ = rb;
     RevisionView {
         label: r.label(),
         versions: r.range.to_string(),
@@ -237,7 +236,8 @@ fn revision_view(
         estimate: r.estimate.map(|e| e.to_string()),
         current,
         url,
-        sources: r.sources.clone(),
+        // A page is for every profile: each source with its condition.
+        sources: r.sources_for(&FactValues::new(), vocab),
         step_count: r.steps().count(),
         sections,
     }
@@ -272,7 +272,7 @@ fn step_view(r: &Revision, st: &Step, vocab: &Vocabulary, vars: &Variables) -> S
         }),
         body: vars.static_html(&vars.tokenized_html(&st.body)),
         shared: st.origin.clone(),
-        from: r.provenance(st),
+        from: r.provenance(st, &FactValues::new(), vocab),
     }
 }
 
@@ -286,7 +286,7 @@ pub fn runbook_view(project: &Project, rb: &Runbook) -> RunbookView {
         .iter()
         .zip(&urls)
         .enumerate()
-        .map(|(i, (r, url))| revision_view(rb, r, url.clone(), Some(i) == current, None))
+        .map(|(i, (r, url))| revision_view(vocab, r, url.clone(), Some(i) == current, None))
         .collect();
     // Current first, then latest-dated first.
     revisions.sort_by(|a, b| b.current.cmp(&a.current).then_with(|| b.date.cmp(&a.date)));
@@ -328,13 +328,7 @@ pub fn pages(project: &Project, vars: &Variables) -> Vec<RunbookPage> {
             out.push(RunbookPage {
                 address: urls[i].clone(),
                 runbook: view.clone(),
-                revision: revision_view(
-                    rb,
-                    r,
-                    urls[i].clone(),
-                    is_current,
-                    Some((&project.vocab, vars)),
-                ),
+                revision: revision_view(&project.vocab, r, urls[i].clone(), is_current, Some(vars)),
                 source: (ri, i),
             });
         }

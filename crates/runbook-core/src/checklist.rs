@@ -13,7 +13,10 @@ use crate::duration;
 use crate::facts::{Fact, FactValues, Value, Vocabulary};
 use crate::profile::{Customer, Profile};
 use crate::project::Project;
-use crate::runbook::{Kind, Provenance, Revision, Runbook, Source, Step, Timed, VERSION_FACT};
+pub use crate::runbook::ShownCondition;
+use crate::runbook::{
+    Kind, Provenance, Revision, Runbook, ShownSource, Step, Timed, VERSION_FACT, shown,
+};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -78,7 +81,8 @@ pub struct RevisionInfo {
     pub id: Option<String>,
     pub versions: String,
     pub date: Option<String>,
-    pub sources: Vec<Source>,
+    /// The sources that apply for the facts (see `Revision::sources_for`).
+    pub sources: Vec<ShownSource>,
     /// The time the whole procedure takes, as its article gives it.
     pub estimate: Option<Timing>,
 }
@@ -118,14 +122,6 @@ pub struct ChecklistStep {
 pub struct RoleRef {
     pub id: String,
     pub title: String,
-}
-
-/// A condition that is still open: in the language's syntax and in words.
-#[derive(Debug, Serialize)]
-pub struct ShownCondition {
-    pub expression: String,
-    pub text: String,
-    pub facts: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Clone, Copy)]
@@ -333,7 +329,7 @@ pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checkl
                     if let Some((_, first)) = covering {
                         // The copy left out may cite other articles: the step listed
                         // names them too.
-                        cited_again.push((first.clone(), revision.provenance(step)));
+                        cited_again.push((first.clone(), revision.provenance(step, facts, vocab)));
                         if req.explain {
                             excluded.push(Excluded {
                                 address,
@@ -392,7 +388,7 @@ pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checkl
                         .explain
                         .then(|| explain_true(&section.condition_of(step), facts))
                         .flatten(),
-                    from: revision.provenance(step),
+                    from: revision.provenance(step, facts, vocab),
                 });
             }
             if steps.is_empty() {
@@ -432,7 +428,7 @@ pub fn build(project: &Project, req: &Request, fill: &dyn Fill) -> Result<Checkl
             id: rb.id.clone(),
             title: rb.title.clone(),
             summary: rb.summary.clone(),
-            revision: revision_info(revision, index),
+            revision: revision_info(revision, index, facts, vocab),
             condition: shown(&when.residual(facts), vocab),
             explain: req.explain.then(|| explain_true(&when, facts)).flatten(),
             sections,
@@ -560,11 +556,21 @@ fn implies(a: &Expr, b: &Expr, vocab: &Vocabulary) -> bool {
 fn condition_facts(runbooks: &[ChecklistRunbook]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for rb in runbooks {
-        let conditions = rb.condition.iter().chain(
-            rb.sections
-                .iter()
-                .flat_map(|s| s.steps.iter().filter_map(|st| st.condition.as_ref())),
-        );
+        let conditions = rb
+            .condition
+            .iter()
+            .chain(
+                rb.sections
+                    .iter()
+                    .flat_map(|s| s.steps.iter().filter_map(|st| st.condition.as_ref())),
+            )
+            // A source listed while it may not apply.
+            .chain(
+                rb.revision
+                    .sources
+                    .iter()
+                    .filter_map(|s| s.condition.as_ref()),
+            );
         for c in conditions {
             ids.extend(c.facts.iter().cloned());
         }
@@ -597,13 +603,18 @@ fn not_covered(rb: &Runbook, version: &str, vocab: &Vocabulary) -> Diagnostic {
     d
 }
 
-fn revision_info(r: &Revision, index: usize) -> RevisionInfo {
+fn revision_info(
+    r: &Revision,
+    index: usize,
+    facts: &FactValues,
+    vocab: &Vocabulary,
+) -> RevisionInfo {
     RevisionInfo {
         index,
         id: r.id.clone(),
         versions: r.range.to_string(),
         date: r.date.clone(),
-        sources: r.sources.clone(),
+        sources: r.sources_for(facts, vocab),
         estimate: r.estimate.map(Timing::from),
     }
 }
@@ -616,14 +627,6 @@ fn summary(number: &str, step: &Step, what: &'static str, t: &Timed) -> TimedSum
         time: t.time.into(),
         note: t.note.clone(),
     }
-}
-
-fn shown(residual: &Expr, vocab: &Vocabulary) -> Option<ShownCondition> {
-    (!residual.is_true()).then(|| ShownCondition {
-        expression: residual.to_source(),
-        text: format!("only if {}", residual.describe(vocab)),
-        facts: residual.facts().into_iter().collect(),
-    })
 }
 
 fn values_of(expr: &Expr, facts: &FactValues) -> String {

@@ -37,11 +37,8 @@ impl Project {
             Some(file) => Vocabulary::load(file, &mut diags),
             None => Vocabulary::default(),
         };
-        // Everything else is checked against the facts; with a broken facts file, the rest
-        // would only repeat its errors.
-        if diags.has_errors() {
-            return Err(diags.sorted());
-        }
+        // The runbooks are checked against what of the facts file could be read; what
+        // follows from its broken parts is reported there only.
         let mut library = Library::default();
         for file in &sources.shared {
             match toml_file::parse::<RawShared>(file) {

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::parts::Shown;
-use crate::condition::Expr;
 use super::{Fill, Values};
+use crate::condition::Expr;
 
 pub(super) const ELSE_TOKEN: &str = "rbkeq";
 pub(super) const END_TOKEN: &str = "rbkzq";

@@ -26,6 +26,8 @@ pub struct ConditionError {
     pub span: Range<usize>,
     pub label: String,
     pub help: Option<String>,
+    /// It names what the facts file failed to define, which is reported there.
+    pub follows_from_facts_file: bool,
 }
 
 impl ConditionError {
@@ -35,6 +37,7 @@ impl ConditionError {
             span,
             label: String::new(),
             help: None,
+            follows_from_facts_file: false,
         }
     }
 

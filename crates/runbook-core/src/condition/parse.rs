@@ -7,7 +7,7 @@ use std::sync::Arc;
 use toml::Spanned;
 
 use super::{Atom, ConditionError, Expr, MAX_DEPTH, Op, Test};
-use crate::diagnostics::{Diagnostic, SourceFile, Span};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::facts::{FactKind, Value, Vocabulary};
 use crate::toml_file;
 
@@ -162,17 +162,20 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Parses a condition written as a TOML string, with the place of its text in the file, or
-/// a diagnostic pointing inside the string where its text maps one to one onto the file.
+/// Parses a condition written as a TOML string, with the place of its text in the file; or
+/// reports a diagnostic pointing inside the string where its text maps one to one onto the
+/// file, unless the condition names what the facts file failed to define.
 pub fn parse_in_file(
     file: &Arc<SourceFile>,
     text: &Spanned<String>,
     vocab: &Vocabulary,
-) -> Result<(Expr, Span), Diagnostic> {
+    diags: &mut Diagnostics,
+) -> Option<(Expr, Span)> {
     let whole = toml_file::span_of(file, text);
     let contents = toml_file::string_contents(file, text);
     match parse(text.get_ref(), vocab) {
-        Ok(expr) => Ok((expr, contents.map_or(whole, |r| Span::new(file, r)))),
+        Ok(expr) => Some((expr, contents.map_or(whole, |r| Span::new(file, r)))),
+        Err(e) if e.follows_from_facts_file => None,
         Err(e) => {
             let span = match contents {
                 Some(r) => Span::new(file, r.start + e.span.start..r.start + e.span.end),
@@ -182,7 +185,8 @@ pub fn parse_in_file(
             if let Some(help) = e.help {
                 d = d.help(help);
             }
-            Err(d)
+            diags.push(d);
+            None
         }
     }
 }
@@ -322,6 +326,7 @@ impl Parser<'_> {
             let mut err =
                 ConditionError::new(e.message, name_span.clone()).label("not a declared fact");
             err.help = e.help;
+            err.follows_from_facts_file = self.vocab.is_broken(&name);
             err
         })?;
         let start = name_span.start;

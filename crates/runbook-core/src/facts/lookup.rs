@@ -195,6 +195,9 @@ fn by_fact(
 ) -> Option<Choice> {
     let fact_span = toml_file::span_of(file, fact);
     let Some(def) = vocab.facts.get(fact.get_ref()) else {
+        if vocab.is_broken(fact.get_ref()) {
+            return None;
+        }
         let mut d = Diagnostic::error(format!(
             "lookup `{id}` is chosen by unknown fact `{}`",
             fact.get_ref()
@@ -260,15 +263,12 @@ fn by_cases(
     let mut cases = Vec::new();
     let mut parsed = true;
     for case in raw.into_inner() {
-        match crate::condition::parse_in_file(file, &case.when, vocab) {
-            Ok((when, _)) => cases.push(LookupCase {
+        match crate::condition::parse_in_file(file, &case.when, vocab, diags) {
+            Some((when, _)) => cases.push(LookupCase {
                 when,
                 value: case.value,
             }),
-            Err(d) => {
-                diags.push(d);
-                parsed = false;
-            }
+            None => parsed = false,
         }
     }
     if !parsed {

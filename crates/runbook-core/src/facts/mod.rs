@@ -1,7 +1,7 @@
 //! Facts: the typed variables that conditions test, the lookups they choose, and the roles
 //! that perform steps. Declared once in `runbooks/facts.toml`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -288,6 +288,20 @@ pub struct Vocabulary {
     pub facts: IndexMap<String, Fact>,
     pub lookups: IndexMap<String, Lookup>,
     pub roles: IndexMap<String, Role>,
+    /// Facts, lookups and roles whose definitions are broken: they are left out, and what
+    /// uses them is not reported as well.
+    #[serde(skip)]
+    pub broken: BTreeSet<String>,
+    /// Whether the file could not be read at all, so that any name may be one of its.
+    #[serde(skip)]
+    pub unreadable: bool,
+}
+
+impl Vocabulary {
+    /// Whether `name` may be a fact, lookup or role the facts file failed to define.
+    pub fn is_broken(&self, name: &str) -> bool {
+        self.unreadable || self.broken.contains(name)
+    }
 }
 
 #[derive(Deserialize)]
@@ -348,14 +362,18 @@ struct RawRoleCase {
 impl Vocabulary {
     /// Loads the facts file, reporting every problem found in it.
     pub fn load(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Vocabulary {
-        let raw: RawFile = match toml_file::parse(file) {
-            Ok(raw) => raw,
-            Err(d) => {
-                diags.push(d);
-                return Vocabulary::default();
-            }
+        let Some((raw, left_out)) = toml_file::parse_salvaging::<RawFile>(file, diags) else {
+            return Vocabulary {
+                unreadable: true,
+                ..Vocabulary::default()
+            };
         };
-        let mut vocab = Vocabulary::default();
+        // A top-level key that does not fit may be any table misnamed (`[fact.tier]`).
+        let mut vocab = Vocabulary {
+            unreadable: left_out.iter().any(|(table, _)| table.is_empty()),
+            broken: left_out.into_iter().map(|(_, name)| name).collect(),
+            ..Vocabulary::default()
+        };
         for (id, raw_fact) in raw.facts {
             let span = toml_file::span_of(file, &raw_fact);
             let raw_fact = raw_fact.into_inner();
@@ -369,6 +387,7 @@ impl Vocabulary {
                             .at(&toml_file::span_of(file, &raw_fact.kind))
                             .help("list each allowed value with its label: values = { \"a\" = \"Label A\" }"),
                     );
+                    vocab.broken.insert(id);
                     continue;
                 }
                 (other, Some(values)) if matches!(other, "version" | "bool" | "string") => {
@@ -378,6 +397,7 @@ impl Vocabulary {
                         ))
                         .at(&toml_file::span_of(file, &values)),
                     );
+                    vocab.broken.insert(id);
                     continue;
                 }
                 ("version", None) => FactKind::Version,
@@ -392,6 +412,7 @@ impl Vocabulary {
                         d = d.help(format!("did you mean \"{close}\"?"));
                     }
                     diags.push(d);
+                    vocab.broken.insert(id);
                     continue;
                 }
             };
@@ -461,8 +482,13 @@ impl Vocabulary {
             vocab.facts.insert(id, fact);
         }
         for (id, raw_lookup) in raw.lookups {
-            if let Some(lookup) = lookup::load(&vocab, file, id, raw_lookup, diags) {
-                vocab.lookups.insert(lookup.id.clone(), lookup);
+            match lookup::load(&vocab, file, id.clone(), raw_lookup, diags) {
+                Some(lookup) => {
+                    vocab.lookups.insert(lookup.id.clone(), lookup);
+                }
+                None => {
+                    vocab.broken.insert(id);
+                }
             }
         }
         let plain: Vec<String> = raw
@@ -475,9 +501,7 @@ impl Vocabulary {
         for (id, role) in raw.roles {
             let mut cases = Vec::new();
             for case in role.cases {
-                let when = crate::condition::parse_in_file(file, &case.when, &vocab)
-                    .map_err(|d| diags.push(d))
-                    .ok();
+                let when = crate::condition::parse_in_file(file, &case.when, &vocab, diags);
                 let target = case.role.get_ref();
                 if !plain.contains(target) {
                     let mut d = Diagnostic::error(format!(

@@ -92,6 +92,9 @@ struct RawSource {
     published: Option<Spanned<Datetime>>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     updated: Option<Spanned<Datetime>>,
+    /// The profiles it applies to, where only some.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    when: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -300,15 +303,14 @@ impl Resolver<'_> {
                     .at(&span_of(file, &raw.title)),
             );
         }
-        if let Some(url) = &raw.url {
-            let u = url.get_ref();
-            if !(u.starts_with("https://") || u.starts_with("http://")) {
-                self.diags.push(
-                    Diagnostic::error(format!("`{u}` is not an address"))
-                        .at(&span_of(file, url))
-                        .help("write the full address, starting with https://"),
-                );
-            }
+        if let Some(url) = &raw.url
+            && let Err((problem, help)) = super::address(url.get_ref())
+        {
+            self.diags.push(
+                Diagnostic::error(format!("`{}` is not an address: {problem}", url.get_ref()))
+                    .at(&span_of(file, url))
+                    .help(help),
+            );
         }
         if let Some(id) = &raw.id
             && !valid_id(id.get_ref())
@@ -326,6 +328,7 @@ impl Resolver<'_> {
             url: raw.url.as_ref().map(|u| u.get_ref().clone()),
             published: raw.published.as_ref().and_then(|d| self.date(file, d)),
             updated: raw.updated.as_ref().and_then(|d| self.date(file, d)),
+            when: raw.when.as_ref().and_then(|w| self.condition(file, w)),
         }
     }
 
@@ -355,6 +358,7 @@ impl Resolver<'_> {
         let span = span_of(file, v);
         match self.vocab.facts.get(VERSION_FACT) {
             Some(f) if f.kind == FactKind::Version => {}
+            None if self.vocab.is_broken(VERSION_FACT) => return None,
             _ => {
                 self.diags.push(
                     Diagnostic::error(format!("revision ranges need a fact `{VERSION_FACT}` of type version"))
@@ -397,16 +401,17 @@ impl Resolver<'_> {
     }
 
     fn condition(&mut self, file: &Arc<SourceFile>, text: &Spanned<String>) -> Option<Condition> {
-        condition::parse_in_file(file, text, self.vocab)
+        condition::parse_in_file(file, text, self.vocab, self.diags)
             .map(|(expr, span)| Condition { expr, span })
-            .map_err(|d| self.diags.push(d))
-            .ok()
     }
 
     fn role(&mut self, file: &Arc<SourceFile>, role: &Spanned<String>) -> Option<String> {
         let id = role.get_ref();
         if self.vocab.roles.contains_key(id) {
             return Some(id.clone());
+        }
+        if self.vocab.is_broken(id) {
+            return None;
         }
         let mut d = Diagnostic::error(format!("unknown role `{id}`"))
             .at(&span_of(file, role))

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::condition::{Expr, VersionRange};
+use crate::condition::{Expr, Tri, VersionRange};
 use crate::diagnostics::{SourceFile, Span};
 use crate::duration;
-use crate::facts::Version;
+use crate::facts::{FactValues, Version, Vocabulary};
 
 fn no_file() -> Arc<SourceFile> {
     Span::default().file
@@ -192,9 +192,63 @@ pub struct Source {
     pub url: Option<String>,
     pub published: Option<String>,
     pub updated: Option<String>,
+    /// The profiles it applies to, where only some (an addendum for one region, say).
+    pub when: Option<Condition>,
 }
 
-impl Source {
+/// Whether a source's `url` can be linked as written: an absolute http(s) address, or a file
+/// name relative to where it is shown. Else what is wrong, and how to write it.
+pub(super) fn address(url: &str) -> Result<(), (&'static str, &'static str)> {
+    const FULL: &str =
+        "write the full address, like https://example.com/kb/7, or a relative file name";
+    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(("it is empty or has a space", "write a space as %20"));
+    }
+    let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        Some("http" | "https") => {
+            let rest = url.split_once("://").map_or("", |(_, r)| r);
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let name = host.rsplit('@').next().unwrap_or("");
+            if name.is_empty() || name.starts_with(':') {
+                Err(("it names no host", FULL))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Err(("only http and https addresses are linked", FULL)),
+        None if url.starts_with(['/', '\\']) || url.contains('\\') => {
+            Err(("a file name must be relative, with forward slashes", FULL))
+        }
+        // `example.com/kb/7` is an address missing its scheme, not a folder named with a dot.
+        None if url.starts_with("www.")
+            || url
+                .split_once('/')
+                .is_some_and(|(first, _)| first.contains('.')) =>
+        {
+            Err(("it has no https://", FULL))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A source as it is listed for some facts: with what must still hold for it to apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownSource {
+    pub id: Option<String>,
+    pub title: String,
+    pub article: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    /// Its condition as far as the facts leave it open; none where it applies.
+    pub condition: Option<ShownCondition>,
+}
+
+impl ShownSource {
     /// Where the source is: its file, its address, or both.
     pub fn place(&self) -> String {
         [self.article.as_deref(), self.url.as_deref()]
@@ -203,6 +257,23 @@ impl Source {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// A condition that is still open: in the language's syntax and in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownCondition {
+    pub expression: String,
+    pub text: String,
+    pub facts: Vec<String>,
+}
+
+/// What of a condition the facts leave open, or `None` where they make it hold.
+pub fn shown(residual: &Expr, vocab: &Vocabulary) -> Option<ShownCondition> {
+    (!residual.is_true()).then(|| ShownCondition {
+        expression: residual.to_source(),
+        text: format!("only if {}", residual.describe(vocab)),
+        facts: residual.facts().into_iter().collect(),
+    })
 }
 
 /// The part of a source a step encodes: `from = ["000: Requirements, row 3"]`.
@@ -221,17 +292,49 @@ pub struct Provenance {
     pub article: Option<String>,
     pub url: Option<String>,
     pub part: String,
+    /// The source's condition as far as the facts leave it open.
+    pub condition: Option<ShownCondition>,
 }
 
 impl Revision {
-    /// The step's citations, each with its source (those naming no source are reported by
-    /// `runbook check` and left out).
-    pub fn provenance(&self, step: &Step) -> Vec<Provenance> {
+    /// The sources that apply for these facts, in the order written, each with what must
+    /// still hold for it to: those the facts rule out are left out, and with no facts every
+    /// source is listed with its condition. Every output that lists sources or citations
+    /// asks this, so that they agree.
+    pub fn sources_for(&self, facts: &FactValues, vocab: &Vocabulary) -> Vec<ShownSource> {
+        self.sources
+            .iter()
+            .filter_map(|s| {
+                let when = s
+                    .when
+                    .as_ref()
+                    .map_or(Expr::Const(true), |c| c.expr.clone());
+                (when.eval(facts) != Tri::False).then(|| ShownSource {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    article: s.article.clone(),
+                    url: s.url.clone(),
+                    published: s.published.clone(),
+                    updated: s.updated.clone(),
+                    condition: shown(&when.residual(facts), vocab),
+                })
+            })
+            .collect()
+    }
+
+    /// The step's citations of sources that apply for these facts (see `sources_for`); those
+    /// naming no source are reported by `runbook check` and left out.
+    pub fn provenance(
+        &self,
+        step: &Step,
+        facts: &FactValues,
+        vocab: &Vocabulary,
+    ) -> Vec<Provenance> {
+        let sources = self.sources_for(facts, vocab);
         step.from
             .iter()
             .filter_map(|c| {
-                let s = self
-                    .sources
+                let s = sources
                     .iter()
                     .find(|s| s.id.as_deref() == Some(&c.source))?;
                 Some(Provenance {
@@ -239,6 +342,7 @@ impl Revision {
                     article: s.article.clone(),
                     url: s.url.clone(),
                     part: c.part.clone(),
+                    condition: s.condition.clone(),
                 })
             })
             .collect()
@@ -345,5 +449,45 @@ impl Step {
     /// What must hold for the step to apply (its section and runbook aside).
     pub fn condition(&self) -> Expr {
         all(&self.when)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address;
+
+    #[test]
+    fn addresses_and_relative_file_names_are_linked() {
+        for ok in [
+            "https://example.com/kb/7",
+            "http://example.com",
+            "HTTPS://user@example.com:8443/a?b#c",
+            "addenda/eu.html",
+            "guide.pdf",
+        ] {
+            assert_eq!(address(ok), Ok(()), "{ok}");
+        }
+        for (bad, problem) in [
+            (
+                "ftp://example.com/a",
+                "only http and https addresses are linked",
+            ),
+            ("https:///a", "it names no host"),
+            ("https://:80/a", "it names no host"),
+            ("a file.pdf", "it is empty or has a space"),
+            ("", "it is empty or has a space"),
+            (
+                "/etc/guide.pdf",
+                "a file name must be relative, with forward slashes",
+            ),
+            (
+                "docs\\guide.pdf",
+                "a file name must be relative, with forward slashes",
+            ),
+            ("example.com/kb/7", "it has no https://"),
+            ("www.example.com", "it has no https://"),
+        ] {
+            assert_eq!(address(bad).map_err(|(p, _)| p), Err(problem), "{bad}");
+        }
     }
 }

@@ -4,10 +4,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use super::{Condition, Revision, Runbook, Step, VERSION_FACT, load};
+use super::{Condition, Revision, Runbook, Section, Step, VERSION_FACT, load};
 use crate::condition::{Expr, VersionRange};
 use crate::diagnostics::{Diagnostic, Diagnostics, Span, did_you_mean};
-use crate::facts::Vocabulary;
+use crate::facts::{FactValues, Vocabulary};
 
 /// Fields of the customer a step body may use as `{{ customer.<field> }}`.
 pub const CUSTOMER_FIELDS: [&str; 3] = ["name", "domain", "timezone"];
@@ -30,14 +30,14 @@ pub fn validate(runbooks: &[Runbook], vocab: &Vocabulary, diags: &mut Diagnostic
                     .help("use lowercase letters, digits and dashes, like `service-account`"),
             );
         }
-        revisions(rb, diags);
+        revisions(rb, vocab, diags);
         for rev in &rb.revisions {
             ids(rev, diags);
             conditions(rb, rev, vocab, diags);
             variables(rev, vocab, diags);
         }
     }
-    citations(runbooks, diags);
+    citations(runbooks, vocab, diags);
     if let Err(d) = order(runbooks) {
         diags.extend(d);
     }
@@ -45,8 +45,9 @@ pub fn validate(runbooks: &[Runbook], vocab: &Vocabulary, diags: &mut Diagnostic
 
 /// Every `from` names a source some revision lists; a step that cites sources cites at least
 /// one its own revision lists (a shared step may cite the articles of each place it is
-/// included in, and each place shows its own).
-fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
+/// included in, and each place shows its own); a citation of a source with a condition can
+/// be shown somewhere the step is.
+fn citations(runbooks: &[Runbook], vocab: &Vocabulary, diags: &mut Diagnostics) {
     let known: Vec<&str> = runbooks
         .iter()
         .flat_map(|rb| &rb.revisions)
@@ -56,7 +57,8 @@ fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
     let mut reported = HashSet::new();
     for rb in runbooks {
         for rev in &rb.revisions {
-            for (_, step) in rev.steps() {
+            for (section, step) in rev.steps() {
+                never_shown(rb, rev, section, step, vocab, diags);
                 for cited in &step.from {
                     if known.contains(&cited.source.as_str())
                         || !reported.insert(cited.span.location())
@@ -76,7 +78,7 @@ fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
                 }
                 let cites_known = step.from.iter().any(|c| known.contains(&c.source.as_str()));
                 if cites_known
-                    && rev.provenance(step).is_empty()
+                    && rev.provenance(step, &FactValues::new(), vocab).is_empty()
                     && reported.insert(format!("{}#{}@{}", rb.id, step.id, rev.label()))
                 {
                     diags.push(
@@ -98,7 +100,45 @@ fn citations(runbooks: &[Runbook], diags: &mut Diagnostics) {
     }
 }
 
-fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
+/// Warns of a step's citation of a source whose condition excludes every profile the step
+/// applies to: a checklist would never show it.
+fn never_shown(
+    rb: &Runbook,
+    rev: &Revision,
+    section: &Section,
+    step: &Step,
+    vocab: &Vocabulary,
+    diags: &mut Diagnostics,
+) {
+    for cited in &step.from {
+        let Some(when) = rev
+            .sources
+            .iter()
+            .find(|s| s.id.as_deref() == Some(&cited.source))
+            .and_then(|s| s.when.as_ref())
+        else {
+            continue;
+        };
+        let both = Expr::and(vec![rb.condition_of(section, step), when.expr.clone()]);
+        if both.satisfiable(vocab, VERSION_FACT, &rev.range) == Some(false) {
+            diags.push(
+                Diagnostic::warning(format!(
+                    "step `{}#{}` cites source `{}`, which never applies where the step does",
+                    rb.id, step.id, cited.source
+                ))
+                .at(&cited.span)
+                .label("never shown")
+                .note(format!(
+                    "the source applies only if {}",
+                    when.expr.describe(vocab)
+                ))
+                .help("cite a source that applies to the step, or widen the source's `when`"),
+            );
+        }
+    }
+}
+
+fn revisions(rb: &Runbook, vocab: &Vocabulary, diags: &mut Diagnostics) {
     let names: Vec<&str> = rb
         .revisions
         .iter()
@@ -137,6 +177,10 @@ fn revisions(rb: &Runbook, diags: &mut Diagnostics) {
             };
             diags.push(d);
         }
+    }
+    // Ranges were left open where the version fact is broken: comparing them says nothing.
+    if vocab.is_broken(VERSION_FACT) {
+        return;
     }
     for (i, a) in rb.revisions.iter().enumerate() {
         for b in &rb.revisions[i + 1..] {
@@ -248,26 +292,37 @@ fn ids(rev: &Revision, diags: &mut Diagnostics) {
 fn conditions(rb: &Runbook, rev: &Revision, vocab: &Vocabulary, diags: &mut Diagnostics) {
     let base: Vec<Expr> = rb.when.iter().map(|c| c.expr.clone()).collect();
     let mut reported = HashSet::new();
+    // Problems in the form of conditional text, reported after its conditions are checked.
+    let mut malformed = Diagnostics::default();
+    let mut check = |c: &Condition, context: &[Expr], what: &str| {
+        check(c, context, &rev.range, what, vocab, diags, &mut reported);
+    };
     if let Some(when) = &rb.when {
-        check(when, &[], &rev.range, vocab, diags, &mut reported);
+        check(when, &[], "the runbook");
+    }
+    for source in &rev.sources {
+        if let Some(when) = &source.when {
+            check(when, &base, "the source");
+        }
     }
     for section in &rev.sections {
         let mut context = base.clone();
         for c in &section.when {
-            check(c, &context, &rev.range, vocab, diags, &mut reported);
+            check(c, &context, "the section");
             context.push(c.expr.clone());
         }
         for step in &section.steps {
             let mut context = context.clone();
             for c in &step.when {
-                check(c, &context, &rev.range, vocab, diags, &mut reported);
+                check(c, &context, "the step");
                 context.push(c.expr.clone());
             }
-            for c in text_conditions(step, vocab, diags) {
-                check(&c, &context, &rev.range, vocab, diags, &mut reported);
+            for c in text_conditions(step, vocab, &mut malformed) {
+                check(&c, &context, "the text");
             }
         }
     }
+    diags.extend(malformed);
 }
 
 /// The conditions of a step's conditional text, resolved, with their places; what is not
@@ -319,11 +374,13 @@ fn text_conditions(step: &Step, vocab: &Vocabulary, diags: &mut Diagnostics) -> 
 }
 
 /// Errors when `c` can never hold given its context; warns when it always does. A condition
-/// in a shared file is checked once per place it is reported at.
+/// in a shared file is checked once per place it is reported at. `what` is what it keeps
+/// out of checklists.
 fn check(
     c: &Condition,
     context: &[Expr],
     range: &VersionRange,
+    what: &str,
     vocab: &Vocabulary,
     diags: &mut Diagnostics,
     reported: &mut HashSet<(String, usize)>,
@@ -351,7 +408,9 @@ fn check(
             Diagnostic::error(format!("condition can never be true{where_}"))
                 .at(&c.span)
                 .label("no value of the facts makes this true")
-                .help("what it guards would never appear in any checklist; fix or remove the condition"),
+                .help(format!(
+                    "{what} would never appear in any checklist; fix or remove the condition"
+                )),
         );
     } else if with(Expr::Not(Box::new(c.expr.clone()))).satisfiable(vocab, VERSION_FACT, range)
         == Some(false)
@@ -451,7 +510,9 @@ fn known_variable(var: &str, vocab: &Vocabulary) -> bool {
     match var.split_once('.') {
         Some(("customer", field)) => CUSTOMER_FIELDS.contains(&field),
         Some(_) => false,
-        None => vocab.facts.contains_key(var) || vocab.lookups.contains_key(var),
+        None => {
+            vocab.facts.contains_key(var) || vocab.lookups.contains_key(var) || vocab.is_broken(var)
+        }
     }
 }
 
