@@ -291,14 +291,21 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             );
         }
     }
-    // A Global Administrator who gives the consent is told to open the solution first.
-    if p.registrant() == "global-admin" {
+    // The registration continues in the solution window: nothing comes between opening it
+    // and the registration screen (000, Install Work 365 v2.5, step 6).
+    let next = at("install#open-solution").and_then(|i| steps.get(i + 1));
+    must(
+        next.is_some_and(|s| {
+            ["install#request-license", "install#get-consent"]
+                .contains(&s["address"].as_str().unwrap())
+        }),
+        "something comes between opening the solution window and the registration",
+    );
+    // A Global Administrator who gives the consent logs in before opening it.
+    if p.registrant() == "global-admin" && p.upgrade() {
         must(
-            before(
-                "install#open-solution-as-global-admin",
-                "install#get-consent",
-            ),
-            "the Global Administrator is not told to open the solution",
+            before("install#log-in-as-global-admin", "install#open-solution"),
+            "the Global Administrator does not log in before opening the solution",
         );
     }
     // A step listed once names the articles of every copy left out (002 on upgrades).
