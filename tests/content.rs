@@ -308,6 +308,17 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             "the Global Administrator does not log in before opening the solution",
         );
     }
+    // 000's first configuration is for a fresh install.
+    for first in [
+        "post-install#assign-security-roles",
+        "post-install#configure-manufacturers",
+        "post-install#configure-providers",
+    ] {
+        must(
+            at(first).is_some() != p.upgrade(),
+            &format!("{first} does not follow install or upgrade"),
+        );
+    }
     // A step listed once names the articles of every copy left out (002 on upgrades).
     if p.upgrade() {
         let cites_002 = |a: &str| {
@@ -357,11 +368,15 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
         );
     }
 
-    // Tier: the Partner Center steps are for 1-Tier (Direct Bill) partners only.
-    let partner_center = at("prerequisites#partner-center-integration-account").is_some()
-        && at("post-install#configure-partner-center").is_some();
+    // Tier: the Partner Center steps are for 1-Tier (Direct Bill) partners only; its
+    // connection is configured on a first install (000's next steps), an upgraded tenant has it.
     must(
-        partner_center == (p.tier == "1-tier"),
+        at("prerequisites#partner-center-integration-account").is_some() == (p.tier == "1-tier"),
+        "the Partner Center integration account does not follow the tier",
+    );
+    must(
+        at("post-install#configure-partner-center").is_some()
+            == (p.tier == "1-tier" && !p.upgrade()),
         "Partner Center steps do not follow the tier",
     );
     // The license-key screen appears only when installing for the first time.
