@@ -308,6 +308,35 @@ fn check(p: &Profile, list: &Value) -> Vec<String> {
             "the Global Administrator does not log in before opening the solution",
         );
     }
+    // Whoever carries out the steps registers MFA first (000/001, Enable MFA Policies,
+    // step 2): the System Administrator account that runs an upgrade too.
+    if p.installer() == "system-admin" {
+        must(
+            before(
+                "prerequisites#register-mfa-upgrade-account",
+                "install#install-from-appsource",
+            ),
+            "the account that runs the upgrade does not register MFA first",
+        );
+    }
+    // The Global Administrator's Dynamics 365 license is for working in Dynamics 365 (002,
+    // row 2; 003's promotion of the service account), and is unassigned afterwards only where
+    // it was assigned.
+    // It is listed once, in the first runbook that asks for it.
+    let logs_in =
+        !p.upgrade() || p.consent == "global-admin" || p.upgrade_account == "service-account";
+    let license = [
+        "service-account#global-admin-d365-license",
+        "prerequisites#global-admin-d365-license",
+        "upgrade-prerequisites#global-admin-d365-license",
+    ]
+    .iter()
+    .any(|a| at(a).is_some());
+    must(
+        license == logs_in
+            && at("post-install#unassign-global-admin-d365-license").is_some() == logs_in,
+        "the Global Administrator's license does not follow whether it logs into CRM",
+    );
     // 000's first configuration is for a fresh install.
     for first in [
         "post-install#assign-security-roles",
