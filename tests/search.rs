@@ -88,11 +88,12 @@ fn relevance_on_the_work_365_runbooks() {
             &[],
             "service-account#set-access-mode",
         ),
-        // Filtered by a profile: an upgrade keeps the upgrade's own requirement on top.
+        // Filtered by a profile: the step that applies on top, before an older revision's
+        // "Do not enable MFA for the service account".
         (
             "mfa service account",
             &["--profile", "examples/fabrikam-2tier-eu-upgrade.toml"],
-            "upgrade-prerequisites#service-account-mfa-enabled",
+            "prerequisites#register-mfa-service-account",
         ),
         (
             "application user security roles",
