@@ -101,22 +101,7 @@ impl Template {
     /// value would start an HTML tag ("Contoso <Ltd>" would lose its "<Ltd>"): values go in
     /// escaped.
     pub fn markdown(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
-        let mut values = Values::new(vocab, customer, facts);
-        for text in values.texts.values_mut() {
-            if text.contains(['&', '<', '>']) {
-                let mut escaped = String::with_capacity(text.len() + 8);
-                for c in text.chars() {
-                    match c {
-                        '&' => escaped.push_str("&amp;"),
-                        '<' => escaped.push_str("&lt;"),
-                        '>' => escaped.push_str("&gt;"),
-                        _ => escaped.push(c),
-                    }
-                }
-                *text = escaped;
-            }
-        }
-        Self::with(values)
+        Self::with(for_markdown(Values::new(vocab, customer, facts)))
     }
 
     pub fn with(values: Values) -> Self {
@@ -161,6 +146,25 @@ impl Fill for Template {
     fn variables(&self, text: &str) -> Vec<String> {
         variables(text).map(Vec::from_iter).unwrap_or_default()
     }
+}
+
+/// Values to go into Markdown, where a `<` would start an HTML tag: escaped.
+fn for_markdown(mut values: Values) -> Values {
+    for text in values.texts.values_mut() {
+        if text.contains(['&', '<', '>']) {
+            let mut escaped = String::with_capacity(text.len() + 8);
+            for c in text.chars() {
+                match c {
+                    '&' => escaped.push_str("&amp;"),
+                    '<' => escaped.push_str("&lt;"),
+                    '>' => escaped.push_str("&gt;"),
+                    _ => escaped.push(c),
+                }
+            }
+            *text = escaped;
+        }
+    }
+    values
 }
 
 /// The variables a template uses; an error says why it does not parse, and on which line.
@@ -219,6 +223,9 @@ pub fn logic(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
 /// can be rendered once and filled in for every customer.
 pub struct Tokens {
     values: Values,
+    /// Whether the text is HTML (values escaped as they go in) or Markdown (values escaped
+    /// before, as `Template::markdown` has them).
+    html: bool,
 }
 
 /// The token that stands for the `i`-th variable: letters and digits, which Markdown and
@@ -229,7 +236,16 @@ pub fn token(i: usize) -> String {
 
 impl Tokens {
     pub fn new(values: Values) -> Self {
-        Tokens { values }
+        Tokens { values, html: true }
+    }
+
+    /// For Markdown with tokens (the builder's copy of the step text a run pins): the same
+    /// text as `Template::markdown` makes of the source.
+    pub fn markdown(values: Values) -> Self {
+        Tokens {
+            values: for_markdown(values),
+            html: false,
+        }
     }
 
     /// Each token in `text`, with its byte range and variable index.
@@ -259,7 +275,11 @@ impl Fill for Tokens {
                 continue;
             };
             out.push_str(&text[done..range.start]);
-            escape_html(value, &mut out);
+            if self.html {
+                escape_html(value, &mut out);
+            } else {
+                out.push_str(value);
+            }
             done = range.end;
         }
         out.push_str(&text[done..]);
