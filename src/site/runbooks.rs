@@ -41,9 +41,14 @@ impl Variables {
         }
     }
 
+    /// Markdown step text with tokens in place of variables.
+    pub fn tokenized_markdown(&self, text: &str) -> String {
+        self.template.fill(text)
+    }
+
     /// Markdown step text to sanitized HTML with tokens in place of variables.
     pub fn tokenized_html(&self, text: &str) -> String {
-        crate::render::markdown_html(&self.template.fill(text))
+        crate::render::markdown_html(&self.tokenized_markdown(text))
     }
 
     /// Tokens replaced by the text shown when nothing is known (HTML-escaped).
@@ -395,6 +400,9 @@ pub struct BuilderData {
     /// Runbook id → the address of each of its revisions, in the order written.
     pub urls: BTreeMap<String, Vec<String>>,
     pub project: runbook_core::project::Project,
+    /// Each step's text as Markdown with tokens, in the order of `project`'s steps: what a
+    /// run pins is the Markdown, as the command line pins it.
+    pub markdown: Vec<String>,
 }
 
 pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
@@ -402,11 +410,13 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
         vocab: project.vocab.clone(),
         runbooks: project.runbooks.clone(),
     };
+    let mut markdown = Vec::new();
     for rb in &mut shipped.runbooks {
         for r in &mut rb.revisions {
             for s in &mut r.sections {
                 s.intro = s.intro.as_ref().map(|i| vars.tokenized_html(i));
                 for st in &mut s.steps {
+                    markdown.push(vars.tokenized_markdown(&st.body));
                     st.body = vars.tokenized_html(&st.body);
                 }
             }
@@ -421,6 +431,7 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
             .map(|rb| (rb.id.clone(), revision_urls(rb)))
             .collect(),
         project: shipped,
+        markdown,
     }
 }
 

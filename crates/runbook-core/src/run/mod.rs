@@ -11,7 +11,7 @@
 
 mod status;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,7 +39,7 @@ pub struct Pinned {
 }
 
 /// What one line of a run records.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     Start {
@@ -71,12 +71,86 @@ pub enum Event {
 
 /// One line: a unique id, a UTC time, who, and what.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "RawLine")]
 pub struct Line {
     pub id: String,
     pub at: String,
     pub by: String,
     #[serde(flatten)]
     pub event: Event,
+}
+
+/// A line as read: the fields of every kind of event side by side. Read so rather than with
+/// serde's tagged enums, whose buffering would add a fifth to the browser's engine.
+#[derive(Deserialize)]
+struct RawLine {
+    id: String,
+    at: String,
+    by: String,
+    #[serde(rename = "type")]
+    kind: Kind,
+    run: Option<String>,
+    engine: Option<String>,
+    commit: Option<String>,
+    customer: Option<Customer>,
+    facts: Option<BTreeMap<String, String>>,
+    steps: Option<Vec<Pinned>>,
+    step: Option<String>,
+    hash: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Start,
+    Done,
+    Skip,
+    Undo,
+    Rebase,
+}
+
+impl TryFrom<RawLine> for Line {
+    type Error = String;
+
+    fn try_from(raw: RawLine) -> Result<Line, String> {
+        fn need<T>(value: Option<T>, field: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("missing field `{field}`"))
+        }
+        let event = match raw.kind {
+            Kind::Start => Event::Start {
+                run: need(raw.run, "run")?,
+                engine: need(raw.engine, "engine")?,
+                commit: raw.commit,
+                customer: raw.customer.unwrap_or_default(),
+                facts: raw.facts.unwrap_or_default(),
+                steps: need(raw.steps, "steps")?,
+            },
+            Kind::Done => Event::Done {
+                step: need(raw.step, "step")?,
+                hash: need(raw.hash, "hash")?,
+                note: raw.note,
+            },
+            Kind::Skip => Event::Skip {
+                step: need(raw.step, "step")?,
+                hash: need(raw.hash, "hash")?,
+                note: need(raw.note, "note")?,
+            },
+            Kind::Undo => Event::Undo {
+                step: need(raw.step, "step")?,
+            },
+            Kind::Rebase => Event::Rebase {
+                commit: raw.commit,
+                steps: need(raw.steps, "steps")?,
+            },
+        };
+        Ok(Line {
+            id: raw.id,
+            at: raw.at,
+            by: raw.by,
+            event,
+        })
+    }
 }
 
 impl Line {
@@ -213,14 +287,18 @@ pub fn start(
 
 /// The hash of a step's text as the runbooks give it now (`now`), else as pinned.
 pub fn hash_now(now: &Checklist, pinned: &Pinned) -> String {
-    now.steps_by_address()
-        .get(pinned.address.as_str())
-        .map_or_else(|| pinned.hash.clone(), |s| step_hash(s))
+    // One step looked up: a scan, which keeps a hash table out of the browser's engine.
+    now.runbooks
+        .iter()
+        .flat_map(|rb| &rb.sections)
+        .flat_map(|s| &s.steps)
+        .find(|s| s.address == pinned.address)
+        .map_or_else(|| pinned.hash.clone(), step_hash)
 }
 
 /// What a person records on one step.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "act", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Act {
     Done { note: Option<String> },
     Skip { note: String },
@@ -345,7 +423,7 @@ impl Record {
 
     /// The events after the start, in (time, id) order, each id once.
     fn events(&self) -> Vec<&Line> {
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         seen.insert(self.start().id.as_str());
         let mut events: Vec<&Line> = self.lines[1..]
             .iter()
@@ -400,7 +478,7 @@ pub enum Mark {
     Skipped,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StepState {
     pub pinned: Pinned,
     pub mark: Mark,
@@ -447,7 +525,7 @@ impl State {
     /// Adopts newly pinned steps: a step whose text is unchanged keeps its state; a changed
     /// one is open again; a step no longer listed is dropped.
     fn rebase(&mut self, steps: &[Pinned]) {
-        let old: HashMap<&str, &StepState> = self
+        let old: BTreeMap<&str, &StepState> = self
             .steps
             .iter()
             .map(|s| (s.pinned.address.as_str(), s))
