@@ -327,11 +327,12 @@
   }
 
   function replay() {
-    return record ? engine("run", { replay: { record: record } }) : null;
+    return record ? engine("run", { op: "replay", record: record }) : null;
   }
 
-  // Appends the line the engine makes for `ask` (start or act), or says why there is none.
-  function append(kind, ask) {
+  // Appends the line the engine makes for `ask` (its `op`: start, done, skip or undo), or says
+  // why there is none.
+  function append(ask) {
     var by = who();
     if (!by) {
       say("Say who you are (Your name): the run records who did each step.");
@@ -340,9 +341,7 @@
     ask.by = by;
     ask.at = new Date().toISOString();
     ask.id = newId();
-    var wrapped = {};
-    wrapped[kind] = ask;
-    var answer = engine("run", wrapped);
+    var answer = engine("run", ask);
     if (answer.line == null) {
       say(problem(answer));
       return false;
@@ -375,8 +374,8 @@
     box.disabled = st.mark === "skipped";
     box.onchange = function () {
       var note = wrap.querySelector("input[type=text]");
-      var act = st.mark === "open" ? { done: { note: note && note.value.trim() ? note.value.trim() : null } } : "undo";
-      append("act", { record: record, step: st.pinned.address, act: act });
+      var text = note ? note.value.trim() : "";
+      append({ op: st.mark === "open" ? "done" : "undo", record: record, step: st.pinned.address, note: text || null });
       refresh();
     };
     if (st.mark === "open") {
@@ -388,7 +387,7 @@
       var skip = el("button", "rbk-button rbk-button-quiet", "Skip");
       skip.type = "button";
       skip.onclick = function () {
-        append("act", { record: record, step: st.pinned.address, act: { skip: { note: note.value.trim() } } });
+        append({ op: "skip", record: record, step: st.pinned.address, note: note.value.trim() });
         refresh();
       };
       wrap.appendChild(skip);
@@ -399,7 +398,7 @@
       var undo = el("button", "rbk-button rbk-button-quiet", "Undo");
       undo.type = "button";
       undo.onclick = function () {
-        append("act", { record: record, step: st.pinned.address, act: "undo" });
+        append({ op: "undo", record: record, step: st.pinned.address });
         refresh();
       };
       wrap.appendChild(undo);
@@ -455,7 +454,7 @@
 
   function startRun() {
     var name = runName.value.trim();
-    if (append("start", { run: name, ask: answers().ask })) refresh();
+    if (append({ op: "start", run: name, ask: answers().ask })) refresh();
   }
 
   function download() {
@@ -474,7 +473,7 @@
   function load(file) {
     file.text().then(function (text) {
       if (text && text.slice(-1) !== "\n") text += "\n";
-      var answer = engine("run", { replay: { record: text } });
+      var answer = engine("run", { op: "replay", record: text });
       if (!answer.run) {
         say(file.name + ": " + problem(answer));
         return;

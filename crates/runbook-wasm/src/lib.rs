@@ -122,30 +122,43 @@ impl Loaded {
     }
 }
 
-/// What the page asks about a run. `at` (a UTC time, as `Date.toISOString` writes it) and `id`
-/// (a random UUID) come from the page, which has the clock and the random numbers.
+/// What the page asks about a run: `op` says what, and which of the other fields it needs.
+/// `at` (a UTC time, as `Date.toISOString` writes it) and `id` (a random UUID) come from the
+/// page, which has the clock and the random numbers. One struct for every question keeps the
+/// engine small.
 #[derive(Deserialize)]
+pub struct RunAsk {
+    pub op: Op,
+    /// The run's text (`act`, `replay`).
+    #[serde(default)]
+    pub record: String,
+    /// The run's name and the form's answers (`start`).
+    #[serde(default)]
+    pub run: String,
+    pub ask: Option<Ask>,
+    /// The step's address, and its note or skip reason (`done`, `skip`, `undo`).
+    #[serde(default)]
+    pub step: String,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub by: String,
+    #[serde(default)]
+    pub at: String,
+    #[serde(default)]
+    pub id: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
-pub enum RunAsk {
+pub enum Op {
     /// The first line of a run of the checklist the form gives.
-    Start {
-        run: String,
-        ask: Ask,
-        by: String,
-        at: String,
-        id: String,
-    },
-    /// The line that records `act` on `step` in the run `record` (its text).
-    Act {
-        record: String,
-        step: String,
-        act: Act,
-        by: String,
-        at: String,
-        id: String,
-    },
+    Start,
+    /// The line that records a step done, skipped or undone in the run `record`.
+    Done,
+    Skip,
+    Undo,
     /// The run `record` replayed.
-    Replay { record: String },
+    Replay,
 }
 
 /// A run as the page shows it.
@@ -176,15 +189,12 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
     let line = |id: String, at: String, by: &str, event: Event| {
         RunAnswer::Line(Line::new(id, at, by, event).to_jsonl())
     };
-    match ask {
-        RunAsk::Start {
-            run,
-            ask,
-            by,
-            at,
-            id,
-        } => {
-            let profile = match profile(&loaded.markdown, ask) {
+    match ask.op {
+        Op::Start => {
+            let Some(form) = ask.ask else {
+                return RunAnswer::Errors(vec!["a run starts from the form's answers".into()]);
+            };
+            let profile = match profile(&loaded.markdown, form) {
                 Ok(p) => p,
                 Err(invalid) => return RunAnswer::Invalid(invalid),
             };
@@ -192,20 +202,13 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
                 Ok(l) => l,
                 Err(diags) => return RunAnswer::Errors(messages(&diags)),
             };
-            match run::start(&loaded.markdown, &list, &run, &profile, None) {
-                Ok(event) => line(id, at, &by, event),
+            match run::start(&loaded.markdown, &list, &ask.run, &profile, None) {
+                Ok(event) => line(ask.id, ask.at, &ask.by, event),
                 Err(d) => one(d),
             }
         }
-        RunAsk::Act {
-            record,
-            step,
-            act,
-            by,
-            at,
-            id,
-        } => {
-            let (profile, record) = match read(loaded, &record) {
+        Op::Done | Op::Skip | Op::Undo => {
+            let (profile, record) = match read(loaded, &ask.record) {
                 Ok(read) => read,
                 Err(d) => return one(d),
             };
@@ -216,12 +219,19 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
             let Event::Start { run, .. } = &record.start().event else {
                 unreachable!("Record::parse checks the first line")
             };
-            match record.replay().act(run, &step, &act, &now) {
-                Ok(event) => line(id, at, &by, event),
+            let act = match ask.op {
+                Op::Done => Act::Done { note: ask.note },
+                Op::Skip => Act::Skip {
+                    note: ask.note.unwrap_or_default(),
+                },
+                _ => Act::Undo,
+            };
+            match record.replay().act(run, &ask.step, &act, &now) {
+                Ok(event) => line(ask.id, ask.at, &ask.by, event),
                 Err(d) => one(d),
             }
         }
-        RunAsk::Replay { record } => match read(loaded, &record) {
+        Op::Replay => match read(loaded, &ask.record) {
             Ok((_, record)) => {
                 let Event::Start { run, .. } = &record.start().event else {
                     unreachable!("Record::parse checks the first line")

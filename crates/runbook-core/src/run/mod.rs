@@ -271,16 +271,17 @@ pub fn start(
         }
         return Err(d.help("give them in the profile or with --set fact=value"));
     }
+    // Inserted one by one: collecting would bring a sort into the browser's engine.
+    let mut facts = BTreeMap::new();
+    for (k, v) in &profile.facts {
+        facts.insert(k.clone(), v.to_string());
+    }
     Ok(Event::Start {
         run: name.to_string(),
         engine: ENGINE.to_string(),
         commit,
         customer: profile.customer.clone(),
-        facts: profile
-            .facts
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect(),
+        facts,
         steps: pin(list),
     })
 }
@@ -297,8 +298,7 @@ pub fn hash_now(now: &Checklist, pinned: &Pinned) -> String {
 }
 
 /// What a person records on one step.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Act {
     Done { note: Option<String> },
     Skip { note: String },
@@ -425,13 +425,17 @@ impl Record {
     fn events(&self) -> Vec<&Line> {
         let mut seen = BTreeSet::new();
         seen.insert(self.start().id.as_str());
-        let mut events: Vec<&Line> = self.lines[1..]
-            .iter()
-            .filter(|l| !matches!(l.event, Event::Start { .. }))
-            .collect();
-        events.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
-        events.retain(|l| seen.insert(l.id.as_str()));
-        events
+        // Ordered by a map rather than a sort: the browser's engine has maps already.
+        let mut ordered = BTreeMap::new();
+        for l in &self.lines[1..] {
+            if !matches!(l.event, Event::Start { .. }) {
+                ordered.entry((l.at.as_str(), l.id.as_str())).or_insert(l);
+            }
+        }
+        ordered
+            .into_values()
+            .filter(|l| seen.insert(l.id.as_str()))
+            .collect()
     }
 
     /// The state the events give.
