@@ -509,7 +509,7 @@
   }
 
   function start(call) {
-    var loaded = call("load", { project: data.project, markdown: data.markdown });
+    var loaded = call("load", [data.project, data.markdown]);
     if (loaded.errors) {
       out.textContent = "";
       renderErrors(loaded.errors);

@@ -86,31 +86,27 @@ pub struct Loaded {
 }
 
 /// What the page sends to `load`: the project with HTML step text, and each step's Markdown
-/// in the same order.
-#[derive(Deserialize)]
-pub struct Load {
-    pub project: Project,
-    pub markdown: Vec<String>,
-}
+/// in the same order (a pair rather than a struct: less code).
+pub type Load = (Project, Vec<String>);
 
 impl Loaded {
     /// From `load` twice over (read twice rather than cloned: a smaller engine).
-    pub fn new(load: Load, mut markdown: Load) -> Result<Loaded, String> {
-        let mut texts = std::mem::take(&mut markdown.markdown).into_iter();
-        let mut markdown = markdown.project;
-        for st in markdown
-            .runbooks
-            .iter_mut()
-            .flat_map(|rb| &mut rb.revisions)
-            .flat_map(|r| &mut r.sections)
-            .flat_map(|s| &mut s.steps)
-        {
-            st.body = texts
-                .next()
-                .ok_or("the site's project data has fewer Markdown texts than steps")?;
+    pub fn new(load: Load, again: Load) -> Result<Loaded, String> {
+        let (mut markdown, texts) = again;
+        let mut texts = texts.into_iter();
+        for rb in &mut markdown.runbooks {
+            for r in &mut rb.revisions {
+                for s in &mut r.sections {
+                    for st in &mut s.steps {
+                        st.body = texts
+                            .next()
+                            .ok_or("the site's project data has fewer Markdown texts than steps")?;
+                    }
+                }
+            }
         }
         Ok(Loaded {
-            html: load.project,
+            html: load.0,
             markdown,
         })
     }
@@ -128,7 +124,10 @@ impl Loaded {
 /// engine small.
 #[derive(Deserialize)]
 pub struct RunAsk {
-    pub op: Op,
+    /// `start` (the first line of a run of the checklist the form gives), `done`, `skip` or
+    /// `undo` (the line that records it on `step` in the run `record`), or `replay` (the run
+    /// `record` replayed). Text rather than an enum: less code.
+    pub op: String,
     /// The run's text (`act`, `replay`).
     #[serde(default)]
     pub record: String,
@@ -148,19 +147,6 @@ pub struct RunAsk {
     pub id: String,
 }
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    /// The first line of a run of the checklist the form gives.
-    Start,
-    /// The line that records a step done, skipped or undone in the run `record`.
-    Done,
-    Skip,
-    Undo,
-    /// The run `record` replayed.
-    Replay,
-}
-
 /// A run as the page shows it.
 #[derive(Serialize)]
 pub struct RunView {
@@ -168,7 +154,6 @@ pub struct RunView {
     pub facts: BTreeMap<String, String>,
     pub customer: Customer,
     pub steps: Vec<StepState>,
-    pub cut_short: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -189,8 +174,8 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
     let line = |id: String, at: String, by: &str, event: Event| {
         RunAnswer::Line(Line::new(id, at, by, event).to_jsonl())
     };
-    match ask.op {
-        Op::Start => {
+    match ask.op.as_str() {
+        "start" => {
             let Some(form) = ask.ask else {
                 return RunAnswer::Errors(vec!["a run starts from the form's answers".into()]);
             };
@@ -207,7 +192,7 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
                 Err(d) => one(d),
             }
         }
-        Op::Done | Op::Skip | Op::Undo => {
+        "done" | "skip" | "undo" => {
             let (profile, record) = match read(loaded, &ask.record) {
                 Ok(read) => read,
                 Err(d) => return one(d),
@@ -219,9 +204,9 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
             let Event::Start { run, .. } = &record.start().event else {
                 unreachable!("Record::parse checks the first line")
             };
-            let act = match ask.op {
-                Op::Done => Act::Done { note: ask.note },
-                Op::Skip => Act::Skip {
+            let act = match ask.op.as_str() {
+                "done" => Act::Done { note: ask.note },
+                "skip" => Act::Skip {
                     note: ask.note.unwrap_or_default(),
                 },
                 _ => Act::Undo,
@@ -231,21 +216,28 @@ pub fn run_answer(loaded: &Loaded, ask: RunAsk) -> RunAnswer {
                 Err(d) => one(d),
             }
         }
-        Op::Replay => match read(loaded, &ask.record) {
+        "replay" => match read(loaded, &ask.record) {
             Ok((_, record)) => {
-                let Event::Start { run, .. } = &record.start().event else {
-                    unreachable!("Record::parse checks the first line")
-                };
-                RunAnswer::Run(RunView {
-                    run: run.clone(),
-                    facts: record.facts().clone(),
-                    customer: record.customer().clone(),
-                    steps: record.replay().steps,
-                    cut_short: record.cut_short,
-                })
+                let steps = record.replay().steps;
+                // Moved out of the first line rather than copied: less code.
+                match record.lines.into_iter().next().map(|l| l.event) {
+                    Some(Event::Start {
+                        run,
+                        customer,
+                        facts,
+                        ..
+                    }) => RunAnswer::Run(RunView {
+                        run,
+                        facts,
+                        customer,
+                        steps,
+                    }),
+                    _ => unreachable!("Record::parse checks the first line"),
+                }
             }
             Err(d) => one(d),
         },
+        other => RunAnswer::Errors(vec![format!("`{other}` is not a question about a run")]),
     }
 }
 

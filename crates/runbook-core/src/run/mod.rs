@@ -87,8 +87,9 @@ struct RawLine {
     id: String,
     at: String,
     by: String,
+    /// Text rather than an enum: one string visitor less in the browser's engine.
     #[serde(rename = "type")]
-    kind: Kind,
+    kind: String,
     run: Option<String>,
     engine: Option<String>,
     commit: Option<String>,
@@ -100,16 +101,6 @@ struct RawLine {
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Start,
-    Done,
-    Skip,
-    Undo,
-    Rebase,
-}
-
 impl TryFrom<RawLine> for Line {
     type Error = String;
 
@@ -117,8 +108,8 @@ impl TryFrom<RawLine> for Line {
         fn need<T>(value: Option<T>, field: &str) -> Result<T, String> {
             value.ok_or_else(|| format!("missing field `{field}`"))
         }
-        let event = match raw.kind {
-            Kind::Start => Event::Start {
+        let event = match raw.kind.as_str() {
+            "start" => Event::Start {
                 run: need(raw.run, "run")?,
                 engine: need(raw.engine, "engine")?,
                 commit: raw.commit,
@@ -126,23 +117,28 @@ impl TryFrom<RawLine> for Line {
                 facts: raw.facts.unwrap_or_default(),
                 steps: need(raw.steps, "steps")?,
             },
-            Kind::Done => Event::Done {
+            "done" => Event::Done {
                 step: need(raw.step, "step")?,
                 hash: need(raw.hash, "hash")?,
                 note: raw.note,
             },
-            Kind::Skip => Event::Skip {
+            "skip" => Event::Skip {
                 step: need(raw.step, "step")?,
                 hash: need(raw.hash, "hash")?,
                 note: need(raw.note, "note")?,
             },
-            Kind::Undo => Event::Undo {
+            "undo" => Event::Undo {
                 step: need(raw.step, "step")?,
             },
-            Kind::Rebase => Event::Rebase {
+            "rebase" => Event::Rebase {
                 commit: raw.commit,
                 steps: need(raw.steps, "steps")?,
             },
+            other => {
+                return Err(format!(
+                    "unknown type `{other}`, expected one of `start`, `done`, `skip`, `undo`, `rebase`"
+                ));
+            }
         };
         Ok(Line {
             id: raw.id,
@@ -166,7 +162,8 @@ impl Line {
 
     /// The line as written: one JSON object and a newline.
     pub fn to_jsonl(&self) -> String {
-        let mut text = serde_json::to_string(self).expect("a run line serializes");
+        // Strings, maps and lists only: serializing cannot fail.
+        let mut text = serde_json::to_string(self).unwrap_or_default();
         text.push('\n');
         text
     }
@@ -199,20 +196,21 @@ pub fn step_hash(step: &ChecklistStep) -> String {
 
 /// The steps of a checklist, pinned.
 pub fn pin(list: &Checklist) -> Vec<Pinned> {
-    list.runbooks
-        .iter()
-        .flat_map(|rb| {
-            rb.sections.iter().flat_map(move |s| {
-                s.steps.iter().map(move |st| Pinned {
+    let mut pinned = Vec::new();
+    for rb in &list.runbooks {
+        for section in &rb.sections {
+            for st in &section.steps {
+                pinned.push(Pinned {
                     address: st.address.clone(),
                     number: st.number.clone(),
                     title: st.title.clone(),
                     revision: rb.revision.date.clone(),
                     hash: step_hash(st),
-                })
-            })
-        })
-        .collect()
+                });
+            }
+        }
+    }
+    pinned
 }
 
 /// The engine's version, as a run's first line records it.
@@ -288,13 +286,18 @@ pub fn start(
 
 /// The hash of a step's text as the runbooks give it now (`now`), else as pinned.
 pub fn hash_now(now: &Checklist, pinned: &Pinned) -> String {
-    // One step looked up: a scan, which keeps a hash table out of the browser's engine.
-    now.runbooks
-        .iter()
-        .flat_map(|rb| &rb.sections)
-        .flat_map(|s| &s.steps)
-        .find(|s| s.address == pinned.address)
-        .map_or_else(|| pinned.hash.clone(), step_hash)
+    // One step looked up: plain loops, which keep a hash table and iterator adapters out of
+    // the browser's engine.
+    for rb in &now.runbooks {
+        for section in &rb.sections {
+            for step in &section.steps {
+                if step.address == pinned.address {
+                    return step_hash(step);
+                }
+            }
+        }
+    }
+    pinned.hash.clone()
 }
 
 /// What a person records on one step.
@@ -346,7 +349,8 @@ impl Record {
             if raw.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Line>(raw) {
+            // From bytes, as the browser's engine reads everything else: one reader, less code.
+            match serde_json::from_slice::<Line>(raw.as_bytes()) {
                 Ok(line) => lines.push(line),
                 Err(_) if number == count && !text.ends_with('\n') => cut_short = Some(number),
                 Err(e) => {
@@ -490,6 +494,7 @@ pub struct StepState {
     pub at: Option<String>,
     pub note: Option<String>,
     /// The hash of the text it was done on.
+    #[serde(skip)]
     pub done_on: Option<String>,
 }
 
@@ -529,20 +534,19 @@ impl State {
     /// Adopts newly pinned steps: a step whose text is unchanged keeps its state; a changed
     /// one is open again; a step no longer listed is dropped.
     fn rebase(&mut self, steps: &[Pinned]) {
-        let old: BTreeMap<&str, &StepState> = self
-            .steps
-            .iter()
-            .map(|s| (s.pinned.address.as_str(), s))
-            .collect();
+        // A scan per step (a checklist has tens of steps): a map would bring a sort into the
+        // browser's engine.
         let steps = steps
             .iter()
-            .map(|p| match old.get(p.address.as_str()) {
-                Some(s) if s.pinned.hash == p.hash => StepState {
-                    pinned: p.clone(),
-                    ..(*s).clone()
+            .map(
+                |p| match self.steps.iter().find(|s| s.pinned.address == p.address) {
+                    Some(s) if s.pinned.hash == p.hash => StepState {
+                        pinned: p.clone(),
+                        ..s.clone()
+                    },
+                    _ => StepState::open(p),
                 },
-                _ => StepState::open(p),
-            })
+            )
             .collect();
         self.steps = steps;
     }
