@@ -387,6 +387,11 @@
       var skip = el("button", "rbk-button rbk-button-quiet", "Skip");
       skip.type = "button";
       skip.onclick = function () {
+        if (!note.value.trim()) {
+          say("Write why step " + st.pinned.number + " is skipped in its note field, then choose Skip.");
+          note.focus();
+          return;
+        }
         append({ op: "skip", record: record, step: st.pinned.address, note: note.value.trim() });
         refresh();
       };

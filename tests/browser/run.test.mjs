@@ -73,6 +73,10 @@ test("a run carried in the page is one the command line reads, with the same has
     await steps.nth(0).locator("input[type=checkbox]").check();
     await steps.nth(1).locator("input[type=text]").fill("Checked with Contoso's admin");
     await steps.nth(1).locator("input[type=checkbox]").check();
+    // A skip needs its reason: nothing is recorded without one.
+    await steps.nth(2).getByRole("button", { name: "Skip" }).click();
+    assert.match(await page.locator("#rbk-run-error").innerText(), /why step .* is skipped/);
+    assert.equal(await steps.nth(2).getAttribute("data-run-state"), "open");
     await steps.nth(2).locator("input[type=text]").fill("Done by the customer last week");
     await steps.nth(2).getByRole("button", { name: "Skip" }).click();
     await page.locator('#rbk-run-progress[data-skipped="1"]').waitFor();

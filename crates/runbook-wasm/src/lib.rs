@@ -128,7 +128,7 @@ pub struct RunAsk {
     /// `undo` (the line that records it on `step` in the run `record`), or `replay` (the run
     /// `record` replayed). Text rather than an enum: less code.
     pub op: String,
-    /// The run's text (`act`, `replay`).
+    /// The run's text (`done`, `skip`, `undo`, `replay`).
     #[serde(default)]
     pub record: String,
     /// The run's name and the form's answers (`start`).

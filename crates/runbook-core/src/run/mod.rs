@@ -688,6 +688,25 @@ mod tests {
     }
 
     #[test]
+    fn a_line_of_an_unknown_type_or_without_its_fields_is_an_error_with_its_line() {
+        let start = text(&[start(vec![pinned("a#x", "h")])]);
+        for (line, said) in [
+            (
+                r#"{"id":"e","at":"t","by":"b","type":"redo","step":"a#x"}"#,
+                "unknown type `redo`",
+            ),
+            (
+                r#"{"id":"e","at":"t","by":"b","type":"done","step":"a#x"}"#,
+                "missing field `hash`",
+            ),
+        ] {
+            let e = Record::parse("r.jsonl", &format!("{start}{line}\n")).unwrap_err();
+            assert!(e.message.starts_with("r.jsonl:2: "), "{}", e.message);
+            assert!(e.message.contains(said), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn rebase_keeps_unchanged_done_steps_and_reopens_changed_ones() {
         let done = |id: &str, step: &str| {
             line(
