@@ -14,11 +14,10 @@ pub mod html;
 pub mod markdown;
 pub mod project;
 pub mod render;
-pub mod run;
 pub mod search;
 pub mod site;
 
 // The engine, from the core crate, under the names the rest of the tool uses.
 pub use runbook_core::{
-    body, checklist, condition, diagnostics, duration, facts, profile, runbook, toml_file,
+    body, checklist, condition, diagnostics, duration, facts, profile, run, runbook, toml_file,
 };

@@ -51,7 +51,7 @@ fn shipped_content_checks_clean() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(": no errors"), "{stdout}");
     assert!(
-        stdout.contains(" and the help site (3 chapters, "),
+        stdout.contains(" and the help site (4 chapters, "),
         "{stdout}"
     );
 }

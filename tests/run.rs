@@ -430,3 +430,61 @@ fn the_report_is_the_audit_record() {
     let list = ok(d, &["run", "list"]);
     insta::assert_snapshot!("run_list", normalise(&list, &[d]));
 }
+
+/// Adds a step before `deploy#finish`: it takes the number 1.1.3 in the current checklist.
+fn add_step_before_finish(d: &Path) {
+    let path = d.join("runbooks/deploy.toml");
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "[[revision.section.step]]\nid = \"finish\"",
+        "[[revision.section.step]]\nid = \"tidy\"\ntitle = \"Tidy up\"\n\n[[revision.section.step]]\nid = \"finish\"",
+    );
+    fs::write(&path, text).unwrap();
+}
+
+#[test]
+fn a_step_new_since_the_start_takes_no_number_of_the_run() {
+    let dir = started();
+    let d = dir.path();
+    add_step_before_finish(d);
+    let s = status(d);
+    let numbers: Vec<(Value, Value)> = s["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| (st["number"].clone(), st["drift"].clone()))
+        .collect();
+    // Numbers name steps of the run (`run done 1.1.3`): a step it does not have has none.
+    assert_eq!(
+        numbers,
+        [
+            ("1.1.1".into(), Value::Null),
+            ("1.1.2".into(), Value::Null),
+            ("1.1.3".into(), Value::Null),
+            (Value::Null, "new".into()),
+        ]
+    );
+    let text = ok(d, &["run", "status", "r"]);
+    let steps = text.split("\nSteps\n").nth(1).unwrap();
+    assert_eq!(steps.matches(" 1.1.3 ").count(), 1, "{text}");
+    assert!(steps.contains("[ ] (new) Tidy up"), "{text}");
+}
+
+#[test]
+fn next_lists_only_open_steps_of_the_run() {
+    let dir = started();
+    let d = dir.path();
+    ok(d, &["run", "done", "r", "1.1.3", "--by", "Dee"]);
+    add_step_before_finish(d);
+    let s = status(d);
+    assert_eq!(s["next"], serde_json::json!(["1.1.1", "1.1.2"]));
+    let text = ok(d, &["run", "status", "r"]);
+    let next = text
+        .split("\nNext\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    assert!(!next.contains("Finish"), "{text}");
+    assert!(next.contains("1.1.2 Copy the link"), "{text}");
+}

@@ -1,6 +1,7 @@
 //! `runbook run`: a team's run of one customer's checklist, kept in `runs/NAME.jsonl` and
-//! shared through git. The record's model is `runbook::run`; this module reads and appends the
-//! files, asks git who and which commit, and prints.
+//! shared through git. The record's model is `runbook::run` (the engine's, which the checklist
+//! builder runs too); this module reads and appends the files, asks git who and which commit,
+//! reads the clock, and prints.
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -9,14 +10,19 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
+use runbook::atomic;
 use runbook::body::Template;
-use runbook::checklist::{self, Checklist, Request};
+use runbook::checklist::Checklist;
 use runbook::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
 use runbook::profile::Profile;
 use runbook::project::Project;
 use runbook::render::{self, Terminal};
-use runbook::run::{self, Event, GIT_ATTRIBUTES, Line, Mark, RUN_DIR, Record};
-use runbook::{atomic, facts::FactValues};
+use runbook::run::{self, Act, Event, Line, Mark, Record};
+
+/// Where a project keeps its runs, one `NAME.jsonl` each.
+const RUN_DIR: &str = "runs";
+/// The line `runbook run start` puts in `.gitattributes`, so that git merges runs by lines.
+const GIT_ATTRIBUTES: &str = "runs/*.jsonl merge=union";
 
 #[derive(Subcommand)]
 pub enum RunCommand {
@@ -127,24 +133,17 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
         } => {
             let run = Opened::open(root, &project, name)?;
             let by = who(root, by.as_deref());
+            let act = Act::Done { note: note.clone() };
             run.record_under_lock(|state| {
                 let mut lines = Vec::new();
                 let mut seen = Vec::new();
                 for wanted in steps {
                     let step = state.find(wanted)?;
-                    if step.mark == Mark::Done || seen.contains(&step.pinned.address) {
-                        return Err(already(name, step));
+                    if seen.contains(&step.pinned.address) {
+                        return Err(run::already(name, step));
                     }
                     seen.push(step.pinned.address.clone());
-                    lines.push(Line::new(
-                        &by,
-                        now,
-                        Event::Done {
-                            step: step.pinned.address.clone(),
-                            hash: run.hash_now(&step.pinned),
-                            note: note.clone(),
-                        },
-                    ));
+                    lines.push(line(&by, now, state.act(name, wanted, &act, &run.now)?));
                 }
                 Ok(lines)
             })?;
@@ -157,27 +156,11 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
             note,
             by,
         } => {
-            if note.trim().is_empty() {
-                return Err(Diagnostic::error("a skipped step needs a reason")
-                    .help("say why with --note \"...\"")
-                    .into());
-            }
             let run = Opened::open(root, &project, name)?;
             let by = who(root, by.as_deref());
+            let act = Act::Skip { note: note.clone() };
             let number = run.record_under_lock(|state| {
-                let step = state.find(step)?;
-                if step.mark != Mark::Open {
-                    return Err(already(name, step));
-                }
-                Ok(vec![Line::new(
-                    &by,
-                    now,
-                    Event::Skip {
-                        step: step.pinned.address.clone(),
-                        hash: run.hash_now(&step.pinned),
-                        note: note.clone(),
-                    },
-                )])
+                Ok(vec![line(&by, now, state.act(name, step, &act, &run.now)?)])
             })?;
             super::print(&format!("{name}: skipped {}\n", number.join(", ")))
         }
@@ -185,19 +168,10 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
             let run = Opened::open(root, &project, name)?;
             let by = who(root, by.as_deref());
             let number = run.record_under_lock(|state| {
-                let step = state.find(step)?;
-                if step.mark == Mark::Open {
-                    return Err(Diagnostic::error(format!(
-                        "step {} ({}) is open: there is nothing to undo",
-                        step.pinned.number, step.pinned.address
-                    )));
-                }
-                Ok(vec![Line::new(
+                Ok(vec![line(
                     &by,
                     now,
-                    Event::Undo {
-                        step: step.pinned.address.clone(),
-                    },
+                    state.act(name, step, &Act::Undo, &run.now)?,
                 )])
             })?;
             super::print(&format!(
@@ -260,7 +234,7 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
             let by = who(root, by.as_deref());
             let commit = git(root, &["rev-parse", "HEAD"]);
             run.record_under_lock(|_| {
-                Ok(vec![Line::new(
+                Ok(vec![line(
                     &by,
                     now,
                     Event::Rebase {
@@ -285,41 +259,18 @@ pub fn run(root: &Path, command: &RunCommand) -> Result<(), Diagnostics> {
     }
 }
 
-fn already(run: &str, step: &run::StepState) -> Diagnostic {
-    let what = match step.mark {
-        Mark::Done => "done",
-        Mark::Skipped => "skipped",
-        Mark::Open => "listed twice",
-    };
-    let mut d = Diagnostic::error(format!(
-        "step {} ({}) is already {what}",
-        step.pinned.number, step.pinned.address
-    ));
-    if let (Some(by), Some(at)) = (&step.by, &step.at) {
-        d = d.note(format!("by {by} at {at}"));
-    }
-    d.help(format!(
-        "`runbook run undo {run} {}` takes it back",
-        step.pinned.number
-    ))
+/// A line recorded now by `by`, with a fresh id.
+fn line(by: &str, now: OffsetDateTime, event: Event) -> Line {
+    Line::new(
+        uuid::Uuid::new_v4().simple().to_string(),
+        run::timestamp(now),
+        by,
+        event,
+    )
 }
 
 fn run_path(root: &Path, name: &str) -> PathBuf {
     root.join(RUN_DIR).join(format!("{name}.jsonl"))
-}
-
-fn check_name(name: &str) -> Result<(), Diagnostic> {
-    let ok = !name.is_empty()
-        && !name.starts_with(['.', '-'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Diagnostic::error(format!("`{name}` is not a run name"))
-            .help("use letters, digits, dots, dashes and underscores, like contoso-2026"))
-    }
 }
 
 /// Who records: `--by`, else git's `user.name`, else the login name.
@@ -347,12 +298,7 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 fn build(project: &Project, profile: &Profile) -> Result<Checklist, Diagnostics> {
     // The pinned text is Markdown, as the report renders it.
     let fill = Template::markdown(&project.vocab, &profile.customer, &profile.facts);
-    let req = Request {
-        profile,
-        only: &[],
-        explain: false,
-    };
-    checklist::build(project, &req, &fill)
+    run::checklist(project, profile, &fill)
 }
 
 fn start(
@@ -364,7 +310,7 @@ fn start(
     by: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), Diagnostics> {
-    check_name(name)?;
+    run::check_name(name)?;
     let path = run_path(root, name);
     if path.exists() {
         return Err(
@@ -376,40 +322,10 @@ fn start(
     }
     let profile = crate::project::profile(&project.vocab, profile, set)?;
     let list = build(project, &profile)?;
-    let missing = checklist::open_facts(&list, &project.vocab);
-    if !missing.is_empty() {
-        let mut d = Diagnostic::error(format!(
-            "a run pins one checklist, and {} fact{} it depends on {} not given",
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" },
-            if missing.len() == 1 { "is" } else { "are" }
-        ));
-        for fact in missing {
-            d = d.note(format!("{}: {}", fact.id, fact.question));
-        }
-        return Err(d
-            .help("give them in the profile or with --set fact=value")
-            .into());
-    }
-    let facts = profile
-        .facts
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
-        .collect();
-    let steps = run::pin(&list);
-    let total = steps.len();
-    let line = Line::new(
-        &who(root, by),
-        now,
-        Event::Start {
-            run: name.to_string(),
-            engine: env!("CARGO_PKG_VERSION").to_string(),
-            commit: git(root, &["rev-parse", "HEAD"]),
-            customer: profile.customer.clone(),
-            facts,
-            steps,
-        },
-    );
+    let commit = git(root, &["rev-parse", "HEAD"]);
+    let event = run::start(project, &list, name, &profile, commit)?;
+    let total = list.totals.steps;
+    let line = line(&who(root, by), now, event);
     let dir = root.join(RUN_DIR);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Diagnostic::error(format!("cannot make {}: {e}", dir.display())).path(&dir))?;
@@ -447,7 +363,7 @@ struct Opened {
 
 impl Opened {
     fn open(root: &Path, project: &Project, name: &str) -> Result<Opened, Diagnostics> {
-        check_name(name)?;
+        run::check_name(name)?;
         let path = run_path(root, name);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -479,7 +395,7 @@ impl Opened {
                 shown.display()
             ));
         }
-        let profile = profile_of(project, &record, &shown)?;
+        let profile = record.profile(project, &shown.display().to_string())?;
         let now = build(project, &profile)?;
         Ok(Opened {
             path,
@@ -487,14 +403,6 @@ impl Opened {
             record,
             now,
         })
-    }
-
-    /// The hash of a step's text as the runbooks give it now, else as pinned.
-    fn hash_now(&self, pinned: &run::Pinned) -> String {
-        self.now
-            .steps_by_address()
-            .get(pinned.address.as_str())
-            .map_or_else(|| pinned.hash.clone(), |s| run::step_hash(s))
     }
 
     /// Records the lines `make` gives for the record as it is under the file's lock (read
@@ -537,44 +445,6 @@ impl Opened {
         file.sync_data().map_err(fail)?;
         Ok(numbers)
     }
-}
-
-/// The run's facts and customer, read against this project's facts: a run from another
-/// project names facts or runbooks this one does not have.
-fn profile_of(project: &Project, record: &Record, shown: &Path) -> Result<Profile, Diagnostic> {
-    let different = |why: String| {
-        Diagnostic::error(format!(
-            "{} belongs to a different project: {why}",
-            shown.display()
-        ))
-        .help("a run is carried on in the project it was started in")
-    };
-    let mut facts = FactValues::new();
-    for (id, text) in record.facts() {
-        let fact = project
-            .vocab
-            .facts
-            .get(id)
-            .ok_or_else(|| different(format!("its fact `{id}` is not declared here")))?;
-        let value = fact
-            .parse_value(text)
-            .map_err(|e| different(format!("its fact `{id}`: {}", e.message)))?;
-        facts.insert(id.clone(), value);
-    }
-    let Event::Start { steps, .. } = &record.start().event else {
-        unreachable!("Record::parse checks the first line")
-    };
-    let known = steps.iter().any(|p| {
-        let runbook = p.address.split('#').next().unwrap_or_default();
-        project.runbooks.iter().any(|r| r.id == runbook)
-    });
-    if !steps.is_empty() && !known {
-        return Err(different("none of its runbooks is here".to_string()));
-    }
-    Ok(Profile {
-        customer: record.customer().clone(),
-        facts,
-    })
 }
 
 fn run_names(root: &Path) -> Vec<String> {
@@ -671,14 +541,14 @@ fn status_text(s: &run::Status) -> String {
                 Some(run::Drift::Removed) => "no longer applies",
                 _ => "applies now, and was not in the checklist",
             };
-            let _ = writeln!(out, "  {} {} — {why}", st.number, st.title);
+            let _ = writeln!(out, "  {} {} — {why}", number(st), st.title);
         }
     }
     if !s.next.is_empty() {
         let _ = writeln!(out, "\nNext");
         for n in &s.next {
-            if let Some(st) = s.steps.iter().find(|st| st.number == *n) {
-                let _ = writeln!(out, "  {} {}  [{}]", st.number, st.title, st.address);
+            if let Some(st) = s.steps.iter().find(|st| st.number.as_ref() == Some(n)) {
+                let _ = writeln!(out, "  {} {}  [{}]", n, st.title, st.address);
             }
         }
     }
@@ -689,7 +559,7 @@ fn status_text(s: &run::Status) -> String {
             Mark::Skipped => "[-]",
             Mark::Open => "[ ]",
         };
-        let _ = write!(out, "  {mark} {} {}", st.number, st.title);
+        let _ = write!(out, "  {mark} {} {}", number(st), st.title);
         if let (Some(by), Some(at)) = (&st.by, &st.at) {
             let _ = write!(out, " — {by}, {at}");
         }
@@ -699,4 +569,9 @@ fn status_text(s: &run::Status) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A step's number in the run, or that it is new since the run started.
+fn number(st: &run::StatusStep) -> &str {
+    st.number.as_deref().unwrap_or("(new)")
 }

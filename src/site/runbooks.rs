@@ -388,6 +388,9 @@ pub struct BuilderData {
     /// Runbook id → the address of each of its revisions, in the order written.
     pub urls: BTreeMap<String, Vec<String>>,
     pub project: runbook_core::project::Project,
+    /// Each step's text as written (Markdown), in the order of `project`'s steps: a run pins it
+    /// filled in, as the command line does.
+    pub markdown: Vec<String>,
 }
 
 pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
@@ -395,11 +398,13 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
         vocab: project.vocab.clone(),
         runbooks: project.runbooks.clone(),
     };
+    let mut markdown = Vec::new();
     for rb in &mut shipped.runbooks {
         for r in &mut rb.revisions {
             for s in &mut r.sections {
                 s.intro = s.intro.as_ref().map(|i| vars.tokenized_html(i));
                 for st in &mut s.steps {
+                    markdown.push(st.body.clone());
                     st.body = vars.tokenized_html(&st.body);
                 }
             }
@@ -414,6 +419,7 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
             .map(|rb| (rb.id.clone(), revision_urls(rb)))
             .collect(),
         project: shipped,
+        markdown,
     }
 }
 

@@ -2,7 +2,10 @@
    code as `runbook checklist`, compiled to WebAssembly (assets/engine.wasm); this file only
    loads it, reads the form, keeps the answers in the page's address, and shows the answer.
    The project (assets/checklist-data.js) holds step text as HTML, sanitized at build time,
-   into which the engine fills the answers, escaped. */
+   into which the engine fills the answers, escaped.
+   A run (the record `runbook run` keeps in runs/NAME.jsonl) can be carried here: the engine
+   makes each line and replays the record, so the file downloaded is one the command reads;
+   this file only adds the time and a random id, and keeps the record in localStorage. */
 (function (global) {
   "use strict";
 
@@ -257,11 +260,261 @@
     out.textContent = "";
     if (answer.errors) renderErrors(answer.errors);
     else render(answer.checklist);
+    showRun();
     out.setAttribute("data-ready", "");
   }
 
+  // ---------------------------------------------------------------------------------------
+  // A run, kept in the browser.
+
+  var runBox = document.getElementById("rbk-cl-run");
+  var runName = document.getElementById("rbk-run-name");
+  var runBy = document.getElementById("rbk-run-by");
+  var runError = document.getElementById("rbk-run-error");
+  var runProgress = document.getElementById("rbk-run-progress");
+  var STORE = "rbk-run:" + location.pathname;
+  var BY = "rbk-run-by";
+  var record = null; // the run's lines, as text
+  var engine = null;
+
+  function storage() {
+    try {
+      return global.localStorage;
+    } catch (e) {
+      return null; // storage refused (a private window): the run lasts as long as the page
+    }
+  }
+
+  function save() {
+    var s = storage();
+    if (!s) return;
+    if (record) s.setItem(STORE, record);
+    else s.removeItem(STORE);
+  }
+
+  function say(message) {
+    runError.textContent = message || "";
+    runError.hidden = !message;
+  }
+
+  function problem(answer) {
+    if (answer.errors) return answer.errors.join(" ");
+    if (answer.invalid) {
+      return Object.keys(answer.invalid)
+        .map(function (k) {
+          return answer.invalid[k];
+        })
+        .join(" ");
+    }
+    return null;
+  }
+
+  function newId() {
+    if (global.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 256).toString(16).slice(1);
+      })
+      .join("");
+  }
+
+  function who() {
+    var by = runBy.value.trim();
+    var s = storage();
+    if (by && s) s.setItem(BY, by);
+    return by;
+  }
+
+  function replay() {
+    return record ? engine("run", { op: "replay", record: record }) : null;
+  }
+
+  // Appends the line the engine makes for `ask` (its `op`: start, done, skip or undo), or says
+  // why there is none.
+  function append(ask) {
+    var by = who();
+    if (!by) {
+      say("Say who you are (Your name): the run records who did each step.");
+      return false;
+    }
+    ask.by = by;
+    ask.at = new Date().toISOString();
+    ask.id = newId();
+    var answer = engine("run", ask);
+    if (answer.line == null) {
+      say(problem(answer));
+      return false;
+    }
+    record = (record || "") + answer.line;
+    save();
+    say(null);
+    return true;
+  }
+
+  // The form shows the run's facts, and cannot change them: a run pins one checklist.
+  function pinForm(view) {
+    fields.forEach(function (f) {
+      var v = view ? view.facts[f.getAttribute("data-fact")] : null;
+      if (view) f.value = v == null ? "" : v;
+      f.disabled = !!view;
+    });
+    customerFields.forEach(function (f) {
+      var v = view ? view.customer[f.getAttribute("data-customer")] : null;
+      if (view) f.value = v == null ? "" : v;
+      f.disabled = !!view;
+    });
+  }
+
+  function stepControls(li, st) {
+    var box = li.querySelector("input[type=checkbox]");
+    var wrap = el("div", "rbk-cl-run-step");
+    li.setAttribute("data-run-state", st.mark);
+    box.checked = st.mark === "done";
+    box.disabled = st.mark === "skipped";
+    box.onchange = function () {
+      var note = wrap.querySelector("input[type=text]");
+      var text = note ? note.value.trim() : "";
+      append({ op: st.mark === "open" ? "done" : "undo", record: record, step: st.pinned.address, note: text || null });
+      refresh();
+    };
+    if (st.mark === "open") {
+      var note = el("input");
+      note.type = "text";
+      note.placeholder = "Note, or why it is skipped";
+      note.setAttribute("aria-label", "Note on " + st.pinned.number + " " + st.pinned.title);
+      wrap.appendChild(note);
+      var skip = el("button", "rbk-button rbk-button-quiet", "Skip");
+      skip.type = "button";
+      skip.onclick = function () {
+        if (!note.value.trim()) {
+          say("Write why step " + st.pinned.number + " is skipped in its note field, then choose Skip.");
+          note.focus();
+          return;
+        }
+        append({ op: "skip", record: record, step: st.pinned.address, note: note.value.trim() });
+        refresh();
+      };
+      wrap.appendChild(skip);
+    } else {
+      var what = st.mark === "done" ? "Done by " : "Skipped by ";
+      var text = what + st.by + " at " + st.at + (st.note ? (st.mark === "done" ? ". Note: " : ". Reason: ") + st.note : "");
+      wrap.appendChild(el("p", "rbk-cl-run-mark", text));
+      var undo = el("button", "rbk-button rbk-button-quiet", "Undo");
+      undo.type = "button";
+      undo.onclick = function () {
+        append({ op: "undo", record: record, step: st.pinned.address });
+        refresh();
+      };
+      wrap.appendChild(undo);
+    }
+    li.querySelector(".rbk-cl-step-main").appendChild(wrap);
+  }
+
+  // The run's state over the checklist shown.
+  function showRun() {
+    if (!engine) return;
+    var answer = replay();
+    var view = answer && answer.run;
+    document.getElementById("rbk-run-export").hidden = !view;
+    document.getElementById("rbk-run-close").hidden = !view;
+    document.getElementById("rbk-run-start").hidden = !!view;
+    runName.disabled = !!view;
+    runProgress.textContent = "";
+    if (!view) return;
+    runName.value = view.run;
+    var counts = { done: 0, skipped: 0, open: 0 };
+    var byAddress = {};
+    view.steps.forEach(function (st) {
+      counts[st.mark] += 1;
+      byAddress[st.pinned.address] = st;
+    });
+    out.querySelectorAll(".rbk-cl-step").forEach(function (li) {
+      var st = byAddress[li.getAttribute("data-address")];
+      if (st) stepControls(li, st);
+    });
+    var p = runProgress;
+    p.setAttribute("data-done", counts.done);
+    p.setAttribute("data-skipped", counts.skipped);
+    p.setAttribute("data-open", counts.open);
+    p.setAttribute("data-total", view.steps.length);
+    p.textContent =
+      "Run " + view.run + (view.customer.name ? " for " + view.customer.name : "") + ": " + counts.done + " done, " +
+      counts.skipped + " skipped, " + counts.open + " open, of " + view.steps.length + ".";
+  }
+
+  // Shows the record anew: the form pinned to its facts, the checklist, the state.
+  function refresh() {
+    var answer = replay();
+    if (answer && !answer.run) {
+      // A record this site's runbooks cannot read (kept from another project): dropped.
+      say("The run kept in this browser cannot be carried on here: " + problem(answer));
+      record = null;
+      save();
+      answer = null;
+    }
+    pinForm(answer && answer.run);
+    update(engine, true);
+  }
+
+  function startRun() {
+    var name = runName.value.trim();
+    if (append({ op: "start", run: name, ask: answers().ask })) refresh();
+  }
+
+  function download() {
+    var view = replay().run;
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([record], { type: "application/x-ndjson" }));
+    a.download = view.run + ".jsonl";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () {
+      URL.revokeObjectURL(a.href);
+    }, 0);
+  }
+
+  function load(file) {
+    file.text().then(function (text) {
+      if (text && text.slice(-1) !== "\n") text += "\n";
+      var answer = engine("run", { op: "replay", record: text });
+      if (!answer.run) {
+        say(file.name + ": " + problem(answer));
+        return;
+      }
+      record = text;
+      save();
+      say(null);
+      refresh();
+    });
+  }
+
+  function startRuns(call) {
+    engine = call;
+    var s = storage();
+    if (s) {
+      record = s.getItem(STORE);
+      if (s.getItem(BY) && !runBy.value) runBy.value = s.getItem(BY);
+    }
+    document.getElementById("rbk-run-start").addEventListener("click", startRun);
+    document.getElementById("rbk-run-export").addEventListener("click", download);
+    document.getElementById("rbk-run-close").addEventListener("click", function () {
+      record = null;
+      save();
+      say(null);
+      refresh();
+    });
+    var picker = document.getElementById("rbk-run-load");
+    picker.addEventListener("change", function () {
+      if (picker.files[0]) load(picker.files[0]);
+      picker.value = "";
+    });
+    runBox.hidden = false;
+  }
+
   function start(call) {
-    var loaded = call("load", data.project);
+    var loaded = call("load", [data.project, data.markdown]);
     if (loaded.errors) {
       out.textContent = "";
       renderErrors(loaded.errors);
@@ -285,7 +538,9 @@
         update(call, true);
       });
     }
-    update(call, false);
+    if (runBox) startRuns(call);
+    if (record) refresh();
+    else update(call, false);
   }
 
   readUrl();

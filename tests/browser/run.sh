@@ -107,7 +107,7 @@ cd "$here"
 ENGINE_PROJECT="$engine" ENGINE_URL="$engine_url" BASE_URL="$base_url" SHARDED_URL="$sharded_url" SITE="$site" RUNBOOK="$bin" PROJECT="$root" \
   LIVE_URL="$live_url" LIVE_PROJECT="$live" PUBLISHED_URL="$published_url" \
   node --test --test-concurrency=1 checklist.test.mjs site.test.mjs layout.test.mjs live.test.mjs \
-  redirect.test.mjs || {
+  redirect.test.mjs run.test.mjs || {
   status=$?
   echo "--- runbook serve of the watched copy said:" >&2
   tail -n 40 "$work/serve-live.log" >&2

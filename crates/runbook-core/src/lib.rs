@@ -14,5 +14,6 @@ pub mod duration;
 pub mod facts;
 pub mod profile;
 pub mod project;
+pub mod run;
 pub mod runbook;
 pub mod toml_file;

@@ -3,8 +3,6 @@
 
 use std::borrow::Cow;
 
-use indexmap::IndexMap;
-
 use super::parts::{self, Part, Shown};
 use super::tokens::{ELSE_TOKEN, END_TOKEN, part_token};
 use super::{Fill, Values};
@@ -14,8 +12,6 @@ use crate::profile::Customer;
 
 pub struct Template {
     values: Values,
-    env: minijinja::Environment<'static>,
-    context: minijinja::Value,
     /// Markdown to be rendered, where a `<` in a value would start an HTML tag: values and
     /// marks go in escaped.
     escaped: bool,
@@ -38,7 +34,8 @@ impl Template {
     }
 
     /// Step text for these facts and customer, to be rendered as Markdown ("Contoso <Ltd>"
-    /// would otherwise lose its "<Ltd>"): values go in escaped.
+    /// would otherwise lose its "<Ltd>"): values go in escaped. What a run pins, in the
+    /// command line and in the checklist builder alike.
     pub fn markdown(vocab: &Vocabulary, customer: &Customer, facts: &FactValues) -> Self {
         let mut values = Values::new(vocab, customer, facts);
         for text in values.texts.values_mut() {
@@ -60,28 +57,48 @@ impl Template {
     }
 
     fn with(values: Values, escaped: bool, tokenize: bool) -> Self {
-        let mut top: IndexMap<String, minijinja::Value> = IndexMap::new();
-        let mut customer: Vec<(&str, minijinja::Value)> = Vec::new();
-        for (name, text) in &values.texts {
-            match name.strip_prefix("customer.") {
-                Some(field) => {
-                    customer.push((field, text.as_str().into()));
-                }
-                None => {
-                    top.insert(name.clone(), text.as_str().into());
-                }
-            }
-        }
-        top.insert("customer".into(), minijinja::Value::from_pairs(customer));
-        let mut env = minijinja::Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         Template {
-            context: minijinja::Value::from_pairs(top),
             values,
-            env,
             escaped,
             tokenize,
         }
+    }
+
+    /// Each `{{ variable }}` replaced by its value. `runbook check` refuses anything else in
+    /// `{{ }}`, so this is the whole of a template's work; `{{-` and `-}}` take the white
+    /// space before and after.
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut done = 0;
+        while let Some(open) = text[done..].find("{{").map(|i| done + i) {
+            let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
+                break;
+            };
+            let inner = &text[open + 2..close];
+            let (trim_before, inner) = match inner.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, inner),
+            };
+            let (trim_after, inner) = match inner.strip_suffix('-') {
+                Some(rest) => (true, rest),
+                None => (false, inner),
+            };
+            let before = &text[done..open];
+            out.push_str(if trim_before {
+                before.trim_end()
+            } else {
+                before
+            });
+            if let Some(value) = self.values.texts.get(inner.trim()) {
+                out.push_str(value);
+            }
+            done = close + 2;
+            if trim_after {
+                done = text.len() - text[done..].trim_start().len();
+            }
+        }
+        out.push_str(&text[done..]);
+        out
     }
 
     /// `[label]({{ lookup }})` for a lookup not decided: the link once per value it may
@@ -254,16 +271,23 @@ impl Fill for Template {
             self.links(text)
         };
         let decided = self.parts(&linked);
-        // `runbook check` has validated every body, so rendering cannot fail on content.
-        self.env
-            .render_str(&decided, &self.context)
-            .unwrap_or_else(|_| decided.into_owned())
+        self.substitute(&decided)
     }
 
     fn variables(&self, text: &str) -> Vec<String> {
-        super::variables(text)
-            .map(Vec::from_iter)
-            .unwrap_or_default()
+        let mut names = Vec::new();
+        let mut at = 0;
+        while let Some(open) = text[at..].find("{{").map(|i| at + i) {
+            let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
+                break;
+            };
+            let name = text[open + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+            at = close + 2;
+        }
+        names
     }
 
     fn conditions(&self, text: &str) -> Vec<Expr> {

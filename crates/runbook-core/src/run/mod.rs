@@ -5,23 +5,27 @@
 //! events in (time, id) order gives the state, and a repeated id counts once, so two copies
 //! merged line by line (git's `union` merge) give the same state whatever their order.
 //!
-//! This module reads and replays records and computes a run's status; it touches no file.
+//! This module makes, reads and replays records and computes a run's status. It touches no
+//! file and reads no clock: the command line and the checklist builder (WebAssembly) pass the
+//! time and a fresh id, so both write the same lines from the same code.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod status;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::checklist::{Checklist, ChecklistStep};
-use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::profile::Customer;
+use crate::body::Fill;
+use crate::checklist::{self, Checklist, ChecklistStep, Request};
+use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean};
+use crate::facts::FactValues;
+use crate::profile::{Customer, Profile};
+use crate::project::Project;
 
-/// Where a project keeps its runs, one `NAME.jsonl` each.
-pub const RUN_DIR: &str = "runs";
-/// The line `runbook run start` puts in `.gitattributes`, so that git merges runs by lines.
-pub const GIT_ATTRIBUTES: &str = "runs/*.jsonl merge=union";
+pub use status::{Drift, Progress, Report, ReportStep, Status, StatusStep, Timer, report, status};
 
 /// A step as it was when pinned: where it is, and a hash of its text then.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -35,7 +39,7 @@ pub struct Pinned {
 }
 
 /// What one line of a run records.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     Start {
@@ -67,6 +71,7 @@ pub enum Event {
 
 /// One line: a unique id, a UTC time, who, and what.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "RawLine")]
 pub struct Line {
     pub id: String,
     pub at: String,
@@ -75,11 +80,81 @@ pub struct Line {
     pub event: Event,
 }
 
+/// A line as read: the fields of every kind of event side by side. Read so rather than with
+/// serde's tagged enums, whose buffering would add a fifth to the browser's engine.
+#[derive(Deserialize)]
+struct RawLine {
+    id: String,
+    at: String,
+    by: String,
+    /// Text rather than an enum: one string visitor less in the browser's engine.
+    #[serde(rename = "type")]
+    kind: String,
+    run: Option<String>,
+    engine: Option<String>,
+    commit: Option<String>,
+    customer: Option<Customer>,
+    facts: Option<BTreeMap<String, String>>,
+    steps: Option<Vec<Pinned>>,
+    step: Option<String>,
+    hash: Option<String>,
+    note: Option<String>,
+}
+
+impl TryFrom<RawLine> for Line {
+    type Error = String;
+
+    fn try_from(raw: RawLine) -> Result<Line, String> {
+        fn need<T>(value: Option<T>, field: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("missing field `{field}`"))
+        }
+        let event = match raw.kind.as_str() {
+            "start" => Event::Start {
+                run: need(raw.run, "run")?,
+                engine: need(raw.engine, "engine")?,
+                commit: raw.commit,
+                customer: raw.customer.unwrap_or_default(),
+                facts: raw.facts.unwrap_or_default(),
+                steps: need(raw.steps, "steps")?,
+            },
+            "done" => Event::Done {
+                step: need(raw.step, "step")?,
+                hash: need(raw.hash, "hash")?,
+                note: raw.note,
+            },
+            "skip" => Event::Skip {
+                step: need(raw.step, "step")?,
+                hash: need(raw.hash, "hash")?,
+                note: need(raw.note, "note")?,
+            },
+            "undo" => Event::Undo {
+                step: need(raw.step, "step")?,
+            },
+            "rebase" => Event::Rebase {
+                commit: raw.commit,
+                steps: need(raw.steps, "steps")?,
+            },
+            other => {
+                return Err(format!(
+                    "unknown type `{other}`, expected one of `start`, `done`, `skip`, `undo`, `rebase`"
+                ));
+            }
+        };
+        Ok(Line {
+            id: raw.id,
+            at: raw.at,
+            by: raw.by,
+            event,
+        })
+    }
+}
+
 impl Line {
-    pub fn new(by: &str, now: OffsetDateTime, event: Event) -> Line {
+    /// `id` is unique (a random UUID), `at` a `timestamp`.
+    pub fn new(id: String, at: String, by: &str, event: Event) -> Line {
         Line {
-            id: uuid::Uuid::new_v4().simple().to_string(),
-            at: timestamp(now),
+            id,
+            at,
             by: by.to_string(),
             event,
         }
@@ -87,7 +162,8 @@ impl Line {
 
     /// The line as written: one JSON object and a newline.
     pub fn to_jsonl(&self) -> String {
-        let mut text = serde_json::to_string(self).expect("a run line serializes");
+        // Strings, maps and lists only: serializing cannot fail.
+        let mut text = serde_json::to_string(self).unwrap_or_default();
         text.push('\n');
         text
     }
@@ -108,7 +184,7 @@ pub fn timestamp(at: OffsetDateTime) -> String {
     )
 }
 
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
@@ -120,20 +196,136 @@ pub fn step_hash(step: &ChecklistStep) -> String {
 
 /// The steps of a checklist, pinned.
 pub fn pin(list: &Checklist) -> Vec<Pinned> {
-    list.runbooks
-        .iter()
-        .flat_map(|rb| {
-            rb.sections.iter().flat_map(move |s| {
-                s.steps.iter().map(move |st| Pinned {
+    let mut pinned = Vec::new();
+    for rb in &list.runbooks {
+        for section in &rb.sections {
+            for st in &section.steps {
+                pinned.push(Pinned {
                     address: st.address.clone(),
                     number: st.number.clone(),
                     title: st.title.clone(),
                     revision: rb.revision.date.clone(),
                     hash: step_hash(st),
-                })
-            })
-        })
-        .collect()
+                });
+            }
+        }
+    }
+    pinned
+}
+
+/// The engine's version, as a run's first line records it.
+pub const ENGINE: &str = env!("CARGO_PKG_VERSION");
+
+/// A run's name is its file's name: letters, digits, dots, dashes and underscores.
+pub fn check_name(name: &str) -> Result<(), Diagnostic> {
+    let ok = !name.is_empty()
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(format!("`{name}` is not a run name"))
+            .help("use letters, digits, dots, dashes and underscores, like contoso-2026"))
+    }
+}
+
+/// The checklist a run pins and is compared with: step text as Markdown, filled in by `fill`
+/// (the command line's template, or the builder's tokens: the same text either way).
+pub fn checklist(
+    project: &Project,
+    profile: &Profile,
+    fill: &dyn Fill,
+) -> Result<Checklist, Diagnostics> {
+    let req = Request {
+        profile,
+        only: &[],
+        explain: false,
+    };
+    checklist::build(project, &req, fill)
+}
+
+/// The first line's event: the checklist `list` pinned for `profile`, which must give every
+/// fact the checklist depends on.
+pub fn start(
+    project: &Project,
+    list: &Checklist,
+    name: &str,
+    profile: &Profile,
+    commit: Option<String>,
+) -> Result<Event, Diagnostic> {
+    check_name(name)?;
+    let missing = checklist::open_facts(list, &project.vocab);
+    if !missing.is_empty() {
+        let mut d = Diagnostic::error(format!(
+            "a run pins one checklist, and {} fact{} it depends on {} not given",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            if missing.len() == 1 { "is" } else { "are" }
+        ));
+        for fact in missing {
+            d = d.note(format!("{}: {}", fact.id, fact.question));
+        }
+        return Err(d.help("give them in the profile or with --set fact=value"));
+    }
+    // Inserted one by one: collecting would bring a sort into the browser's engine.
+    let mut facts = BTreeMap::new();
+    for (k, v) in &profile.facts {
+        facts.insert(k.clone(), v.to_string());
+    }
+    Ok(Event::Start {
+        run: name.to_string(),
+        engine: ENGINE.to_string(),
+        commit,
+        customer: profile.customer.clone(),
+        facts,
+        steps: pin(list),
+    })
+}
+
+/// The hash of a step's text as the runbooks give it now (`now`), else as pinned.
+pub fn hash_now(now: &Checklist, pinned: &Pinned) -> String {
+    // One step looked up: plain loops, which keep a hash table and iterator adapters out of
+    // the browser's engine.
+    for rb in &now.runbooks {
+        for section in &rb.sections {
+            for step in &section.steps {
+                if step.address == pinned.address {
+                    return step_hash(step);
+                }
+            }
+        }
+    }
+    pinned.hash.clone()
+}
+
+/// What a person records on one step.
+#[derive(Debug, Clone)]
+pub enum Act {
+    Done { note: Option<String> },
+    Skip { note: String },
+    Undo,
+}
+
+/// Why a step cannot be marked again.
+pub fn already(run: &str, step: &StepState) -> Diagnostic {
+    let what = match step.mark {
+        Mark::Done => "done",
+        Mark::Skipped => "skipped",
+        Mark::Open => "listed twice",
+    };
+    let mut d = Diagnostic::error(format!(
+        "step {} ({}) is already {what}",
+        step.pinned.number, step.pinned.address
+    ));
+    if let (Some(by), Some(at)) = (&step.by, &step.at) {
+        d = d.note(format!("by {by} at {at}"));
+    }
+    d.help(format!(
+        "`runbook run undo {run} {}` takes it back",
+        step.pinned.number
+    ))
 }
 
 /// A run's lines as read, with what was skipped on the way.
@@ -157,7 +349,8 @@ impl Record {
             if raw.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Line>(raw) {
+            // From bytes, as the browser's engine reads everything else: one reader, less code.
+            match serde_json::from_slice::<Line>(raw.as_bytes()) {
                 Ok(line) => lines.push(line),
                 Err(_) if number == count && !text.ends_with('\n') => cut_short = Some(number),
                 Err(e) => {
@@ -177,6 +370,41 @@ impl Record {
             }
         }
         Ok(Record { lines, cut_short })
+    }
+
+    /// The run's facts and customer, read against `project`'s facts: a run from another
+    /// project names facts or runbooks this one does not have. `file` names it in messages.
+    pub fn profile(&self, project: &Project, file: &str) -> Result<Profile, Diagnostic> {
+        let different = |why: String| {
+            Diagnostic::error(format!("{file} belongs to a different project: {why}"))
+                .help("a run is carried on in the project it was started in")
+        };
+        let mut facts = FactValues::new();
+        for (id, text) in self.facts() {
+            let fact = project
+                .vocab
+                .facts
+                .get(id)
+                .ok_or_else(|| different(format!("its fact `{id}` is not declared here")))?;
+            let value = fact
+                .parse_value(text)
+                .map_err(|e| different(format!("its fact `{id}`: {}", e.message)))?;
+            facts.insert(id.clone(), value);
+        }
+        let Event::Start { steps, .. } = &self.start().event else {
+            unreachable!("Record::parse checks the first line")
+        };
+        let known = steps.iter().any(|p| {
+            let runbook = p.address.split('#').next().unwrap_or_default();
+            project.runbooks.iter().any(|r| r.id == runbook)
+        });
+        if !steps.is_empty() && !known {
+            return Err(different("none of its runbooks is here".to_string()));
+        }
+        Ok(Profile {
+            customer: self.customer().clone(),
+            facts,
+        })
     }
 
     pub fn start(&self) -> &Line {
@@ -199,15 +427,19 @@ impl Record {
 
     /// The events after the start, in (time, id) order, each id once.
     fn events(&self) -> Vec<&Line> {
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         seen.insert(self.start().id.as_str());
-        let mut events: Vec<&Line> = self.lines[1..]
-            .iter()
-            .filter(|l| !matches!(l.event, Event::Start { .. }))
-            .collect();
-        events.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
-        events.retain(|l| seen.insert(l.id.as_str()));
-        events
+        // Ordered by a map rather than a sort: the browser's engine has maps already.
+        let mut ordered = BTreeMap::new();
+        for l in &self.lines[1..] {
+            if !matches!(l.event, Event::Start { .. }) {
+                ordered.entry((l.at.as_str(), l.id.as_str())).or_insert(l);
+            }
+        }
+        ordered
+            .into_values()
+            .filter(|l| seen.insert(l.id.as_str()))
+            .collect()
     }
 
     /// The state the events give.
@@ -254,7 +486,7 @@ pub enum Mark {
     Skipped,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StepState {
     pub pinned: Pinned,
     pub mark: Mark,
@@ -262,6 +494,7 @@ pub struct StepState {
     pub at: Option<String>,
     pub note: Option<String>,
     /// The hash of the text it was done on.
+    #[serde(skip)]
     pub done_on: Option<String>,
 }
 
@@ -301,22 +534,58 @@ impl State {
     /// Adopts newly pinned steps: a step whose text is unchanged keeps its state; a changed
     /// one is open again; a step no longer listed is dropped.
     fn rebase(&mut self, steps: &[Pinned]) {
-        let old: HashMap<&str, &StepState> = self
-            .steps
-            .iter()
-            .map(|s| (s.pinned.address.as_str(), s))
-            .collect();
+        // A scan per step (a checklist has tens of steps): a map would bring a sort into the
+        // browser's engine.
         let steps = steps
             .iter()
-            .map(|p| match old.get(p.address.as_str()) {
-                Some(s) if s.pinned.hash == p.hash => StepState {
-                    pinned: p.clone(),
-                    ..(*s).clone()
+            .map(
+                |p| match self.steps.iter().find(|s| s.pinned.address == p.address) {
+                    Some(s) if s.pinned.hash == p.hash => StepState {
+                        pinned: p.clone(),
+                        ..s.clone()
+                    },
+                    _ => StepState::open(p),
                 },
-                _ => StepState::open(p),
-            })
+            )
             .collect();
         self.steps = steps;
+    }
+
+    /// The event that records `act` on the step `name` of the run `run`, with the hash of its
+    /// text `now`; or why it cannot be recorded.
+    pub fn act(
+        &self,
+        run: &str,
+        name: &str,
+        act: &Act,
+        now: &Checklist,
+    ) -> Result<Event, Diagnostic> {
+        let step = self.find(name)?;
+        let address = step.pinned.address.clone();
+        let hash = || hash_now(now, &step.pinned);
+        match act {
+            Act::Done { .. } if step.mark == Mark::Done => Err(already(run, step)),
+            Act::Done { note } => Ok(Event::Done {
+                step: address,
+                hash: hash(),
+                note: note.clone().filter(|n| !n.trim().is_empty()),
+            }),
+            Act::Skip { note } if note.trim().is_empty() => {
+                Err(Diagnostic::error("a skipped step needs a reason")
+                    .help("say why with --note \"...\""))
+            }
+            Act::Skip { .. } if step.mark != Mark::Open => Err(already(run, step)),
+            Act::Skip { note } => Ok(Event::Skip {
+                step: address,
+                hash: hash(),
+                note: note.clone(),
+            }),
+            Act::Undo if step.mark == Mark::Open => Err(Diagnostic::error(format!(
+                "step {} ({}) is open: there is nothing to undo",
+                step.pinned.number, step.pinned.address
+            ))),
+            Act::Undo => Ok(Event::Undo { step: address }),
+        }
     }
 
     /// A step named by its number (`2.1.3`) or address (`install#get-consent`).
@@ -338,264 +607,6 @@ impl State {
                 };
                 d
             })
-    }
-}
-
-/// How a pinned step differs from the runbooks now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Drift {
-    /// Its text changed since it was pinned.
-    Changed,
-    /// It no longer applies.
-    Removed,
-    /// It applies now and was not pinned.
-    New,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Status {
-    pub run: String,
-    pub facts: BTreeMap<String, String>,
-    pub customer: Customer,
-    pub commit: Option<String>,
-    pub progress: Progress,
-    pub steps: Vec<StatusStep>,
-    pub timers: Vec<Timer>,
-    /// The first open steps, in order.
-    pub next: Vec<String>,
-    /// A last line cut short that was skipped, by its line number.
-    pub cut_short: Option<usize>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Progress {
-    pub done: usize,
-    pub skipped: usize,
-    pub open: usize,
-    pub total: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StatusStep {
-    pub number: String,
-    pub address: String,
-    pub title: String,
-    pub revision: Option<String>,
-    pub state: Mark,
-    pub by: Option<String>,
-    pub at: Option<String>,
-    pub note: Option<String>,
-    pub drift: Option<Drift>,
-}
-
-/// A wait a done step started, or the time before something it produced expires.
-#[derive(Debug, Serialize)]
-pub struct Timer {
-    pub step: String,
-    pub address: String,
-    pub kind: &'static str,
-    pub started: String,
-    /// When the wait ends at the earliest, or when it expires.
-    pub from: String,
-    /// When the wait ends at the latest (the same as `from` for an expiry).
-    pub until: String,
-    /// Whether `until` has passed.
-    pub over: bool,
-    pub text: String,
-}
-
-/// How many open steps `next` lists.
-const NEXT: usize = 3;
-
-/// The run's status against the checklist the runbooks give now for its facts.
-pub fn status(name: &str, record: &Record, now_list: &Checklist, now: OffsetDateTime) -> Status {
-    let state = record.replay();
-    let current = now_list.steps_by_address();
-    let pinned: HashSet<&str> = state
-        .steps
-        .iter()
-        .map(|s| s.pinned.address.as_str())
-        .collect();
-    let mut steps: Vec<StatusStep> = state
-        .steps
-        .iter()
-        .map(|s| StatusStep {
-            number: s.pinned.number.clone(),
-            address: s.pinned.address.clone(),
-            title: s.pinned.title.clone(),
-            revision: s.pinned.revision.clone(),
-            state: s.mark,
-            by: s.by.clone(),
-            at: s.at.clone(),
-            note: s.note.clone(),
-            drift: match current.get(s.pinned.address.as_str()) {
-                None => Some(Drift::Removed),
-                Some(c) if step_hash(c) != s.pinned.hash => Some(Drift::Changed),
-                Some(_) => None,
-            },
-        })
-        .collect();
-    for new in pin(now_list)
-        .into_iter()
-        .filter(|p| !pinned.contains(p.address.as_str()))
-    {
-        steps.push(StatusStep {
-            number: new.number,
-            address: new.address,
-            title: new.title,
-            revision: new.revision,
-            state: Mark::Open,
-            by: None,
-            at: None,
-            note: None,
-            drift: Some(Drift::New),
-        });
-    }
-    let count = |m: Mark| steps.iter().filter(|s| s.state == m).count();
-    let progress = Progress {
-        done: count(Mark::Done),
-        skipped: count(Mark::Skipped),
-        open: count(Mark::Open),
-        total: steps.len(),
-    };
-    let timers = state
-        .steps
-        .iter()
-        .filter(|s| s.mark == Mark::Done)
-        .filter_map(|s| {
-            Some((
-                s,
-                current.get(s.pinned.address.as_str())?,
-                parse_time(s.at.as_deref()?)?,
-            ))
-        })
-        .flat_map(|(s, c, at)| timers(s, c, at, now))
-        .collect();
-    let next = steps
-        .iter()
-        .filter(|s| s.state == Mark::Open && s.drift != Some(Drift::Removed))
-        .take(NEXT)
-        .map(|s| s.number.clone())
-        .collect();
-    Status {
-        run: name.to_string(),
-        facts: record.facts().clone(),
-        customer: record.customer().clone(),
-        commit: state.commit,
-        progress,
-        steps,
-        timers,
-        next,
-        cut_short: record.cut_short,
-    }
-}
-
-fn clock(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!("{:02}:{:02} UTC", at.hour(), at.minute())
-}
-
-fn timers(
-    s: &StepState,
-    step: &ChecklistStep,
-    at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Vec<Timer> {
-    let minutes = |m: u64| time::Duration::minutes(i64::try_from(m).unwrap_or(i64::MAX / 60_000));
-    let mut out = Vec::new();
-    if let Some(w) = &step.wait {
-        let (from, until) = (
-            at + minutes(w.time.min_minutes),
-            at + minutes(w.time.max_minutes),
-        );
-        let over = now >= until;
-        let window = if from == until {
-            clock(from)
-        } else {
-            format!("{}–{}", clock(from), clock(until))
-        };
-        out.push(Timer {
-            step: s.pinned.number.clone(),
-            address: s.pinned.address.clone(),
-            kind: "wait",
-            started: timestamp(at),
-            from: timestamp(from),
-            until: timestamp(until),
-            over,
-            text: format!(
-                "{}: done at {}, continue after {window}{}",
-                s.pinned.title,
-                clock(at),
-                if over { " (over)" } else { "" }
-            ),
-        });
-    }
-    if let Some(x) = &step.expires {
-        let until = at + minutes(x.time.max_minutes);
-        let over = now >= until;
-        out.push(Timer {
-            step: s.pinned.number.clone(),
-            address: s.pinned.address.clone(),
-            kind: "expires",
-            started: timestamp(at),
-            from: timestamp(until),
-            until: timestamp(until),
-            over,
-            text: format!(
-                "{}: done at {}, {} {}",
-                s.pinned.title,
-                clock(at),
-                if over { "expired at" } else { "expires" },
-                clock(until)
-            ),
-        });
-    }
-    out
-}
-
-/// The audit record of a run: every step with its state, who, when and notes, and its text
-/// as the runbooks give it now.
-#[derive(Debug, Serialize)]
-pub struct Report<'a> {
-    pub status: &'a Status,
-    pub engine: String,
-    pub started_at: String,
-    pub started_by: String,
-    pub steps: Vec<ReportStep<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ReportStep<'a> {
-    #[serde(flatten)]
-    pub step: &'a StatusStep,
-    /// Who performs it, and its text now (`None` for a step the runbooks no longer list).
-    pub role: Option<String>,
-    pub body: Option<String>,
-}
-
-pub fn report<'a>(record: &Record, status: &'a Status, now_list: &'a Checklist) -> Report<'a> {
-    let current = now_list.steps_by_address();
-    let Event::Start { engine, .. } = &record.start().event else {
-        unreachable!("Record::parse checks the first line")
-    };
-    Report {
-        status,
-        engine: engine.clone(),
-        started_at: record.start().at.clone(),
-        started_by: record.start().by.clone(),
-        steps: status
-            .steps
-            .iter()
-            .map(|s| {
-                let now = current.get(s.address.as_str());
-                ReportStep {
-                    step: s,
-                    role: now.and_then(|c| c.role.as_ref()).map(|r| r.title.clone()),
-                    body: now.map(|c| c.body.clone()).filter(|b| !b.is_empty()),
-                }
-            })
-            .collect(),
     }
 }
 
@@ -674,6 +685,25 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_line_of_an_unknown_type_or_without_its_fields_is_an_error_with_its_line() {
+        let start = text(&[start(vec![pinned("a#x", "h")])]);
+        for (line, said) in [
+            (
+                r#"{"id":"e","at":"t","by":"b","type":"redo","step":"a#x"}"#,
+                "unknown type `redo`",
+            ),
+            (
+                r#"{"id":"e","at":"t","by":"b","type":"done","step":"a#x"}"#,
+                "missing field `hash`",
+            ),
+        ] {
+            let e = Record::parse("r.jsonl", &format!("{start}{line}\n")).unwrap_err();
+            assert!(e.message.starts_with("r.jsonl:2: "), "{}", e.message);
+            assert!(e.message.contains(said), "{}", e.message);
+        }
     }
 
     #[test]
