@@ -324,6 +324,25 @@ fn second_product() -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the second product with its site built in `site/`.
+fn built_second_product() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = second_product();
+    let site = dir.path().join("site");
+    let out = runbook()
+        .arg("-C")
+        .arg(dir.path())
+        .args(["build", "--dest"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, site)
+}
+
 #[test]
 fn the_second_product_is_searched_with_its_values_filled_in() {
     let dir = second_product();
@@ -389,20 +408,7 @@ fn the_second_product_is_searched_with_its_values_filled_in() {
 
 #[test]
 fn the_second_product_site_has_a_page_per_revision_by_id() {
-    let dir = second_product();
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .args(["build", "--dest"])
-        .arg(dir.path().join("site"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let site = dir.path().join("site");
+    let (_dir, site) = built_second_product();
     // The current revision at the runbook's page, the one it replaces under its id.
     let current = std::fs::read_to_string(site.join("runbooks/tenant.html")).unwrap();
     assert!(current.contains("Enter the tenant"), "current revision");
@@ -542,16 +548,8 @@ fn conditional_text_is_decided_for_the_facts_and_marked_while_they_are_not_known
     };
     let found = search(&[]);
     assert_eq!(found[0]["address"], "setup#connect", "{found:#}");
-    let dir = second_product();
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .args(["build", "--dest"])
-        .arg(dir.path().join("site"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let page = std::fs::read_to_string(dir.path().join("site/runbooks/setup.html")).unwrap();
+    let (_dir, site) = built_second_product();
+    let page = std::fs::read_to_string(site.join("runbooks/setup.html")).unwrap();
     insta::assert_snapshot!(
         "conditional_text_site",
         lines_between(
@@ -680,20 +678,7 @@ fn sources_are_linked_and_listed_where_they_apply_in_every_output() {
 
     // The site: the address as it is, the file name from the site's root, where the build
     // copies it from the book's folder.
-    let dir = second_product();
-    let out = runbook()
-        .arg("-C")
-        .arg(dir.path())
-        .args(["build", "--dest"])
-        .arg(dir.path().join("site"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let site = dir.path().join("site");
+    let (_dir, site) = built_second_product();
     assert!(site.join("addenda/enterprise-hardening.html").is_file());
     let page = std::fs::read_to_string(site.join("runbooks/server.html")).unwrap();
     insta::assert_snapshot!("sources_on_the_site_page", source_lines(&page));

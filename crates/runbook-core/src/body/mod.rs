@@ -18,7 +18,7 @@ use crate::facts::{FactValues, Vocabulary};
 use crate::profile::Customer;
 pub use parts::Shown;
 pub use template::{Template, escape as escape_markdown};
-pub use tokens::{Tokens, token};
+pub use tokens::{Tokens, escape_html, token};
 
 /// The customer fields step text may use, as `customer.FIELD`, and how they read.
 const CUSTOMER_FIELDS: [(&str, &str); 3] = [

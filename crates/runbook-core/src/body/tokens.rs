@@ -271,7 +271,8 @@ impl Fill for Tokens {
     }
 }
 
-fn escape_html(text: &str, out: &mut String) {
+/// Text made safe in HTML, text and attribute values alike.
+pub fn escape_html(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
