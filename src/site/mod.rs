@@ -7,6 +7,7 @@
 //! from a template in `templates/site/`, written by its kind's writer in [`pages`]. Every
 //! internal link and anchor is checked. The site is written aside and swapped into place.
 
+mod incremental;
 mod link_check;
 pub mod links;
 mod nav;
@@ -32,7 +33,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::markdown::{self, MdOptions};
 use crate::project::{self, Project};
 
-use link_check::LinkCheck;
+pub use incremental::{Site, Update};
+use link_check::{LinkCheck, SiteLinks};
 use nav::Nav;
 use pages::chapter::Sources;
 use pages::{PageWriter, ser};
@@ -105,7 +107,16 @@ struct SiteContext {
 }
 
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    make(root, opts, Mode::Build)
+    make(root, opts, Mode::Build).map(|(report, _)| report)
+}
+
+/// Builds the site and keeps what it was made of, for `serve` to update it on a change.
+pub fn build_kept(root: &Path, opts: &BuildOptions) -> Result<(BuildReport, Site), Diagnostics> {
+    let (report, site) = make(root, opts, Mode::Keep)?;
+    match site {
+        Some(site) => Ok((report, *site)),
+        None => Err(Diagnostic::error("the site was not kept").into()),
+    }
 }
 
 /// What `runbook check` asks of the help site, given the project it has loaded (if there is
@@ -117,21 +128,28 @@ pub fn check(root: &Path, project: Option<Project>) -> Result<BuildReport, Diagn
         dest: None,
         progress: false,
     };
-    make(root, &opts, Mode::Check(project.map(Box::new)))
+    make(root, &opts, Mode::Check(project.map(Box::new))).map(|(report, _)| report)
 }
 
 enum Mode {
     Build,
+    /// A build whose parts are kept.
+    Keep,
     /// A check, with the project if it is loaded already.
     Check(Option<Box<Project>>),
 }
 
-fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Diagnostics> {
+fn make(
+    root: &Path,
+    opts: &BuildOptions,
+    mode: Mode,
+) -> Result<(BuildReport, Option<Box<Site>>), Diagnostics> {
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
+    let keep = matches!(mode, Mode::Keep);
     let (publish, loaded) = match mode {
-        Mode::Build => (true, None),
+        Mode::Build | Mode::Keep => (true, None),
         Mode::Check(project) => (false, project),
     };
     let has_project = match config.runbooks.enable {
@@ -284,6 +302,7 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
             dir,
             chapters.len() + records.len(),
             config.html.search_shard_size,
+            keep,
         )?),
         _ => None,
     };
@@ -341,37 +360,39 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         &mut errors,
         &mut warnings,
     );
-    for c in &chapters {
-        let src = sources.of(c);
-        check.content(&src.address, &c.links, &src.path);
-    }
-    check.content(pages::not_found::PAGE, &not_found.links, &not_found.path);
-    if let Some(p) = &project {
-        check.steps(p, &rb_pages);
-    }
-    check.redirects(&redirect_checks);
-    check.templates(&cx.out.template_links);
+    check.all(&SiteLinks {
+        chapters: &chapters,
+        sources: &sources,
+        not_found: &not_found,
+        project: project.as_ref(),
+        runbook_pages: &rb_pages,
+        redirects: &redirect_checks,
+        templates: &cx.out.template_links,
+    });
     if errors.has_errors() {
         progress.finish();
         return Err(errors.sorted());
     }
 
-    // The search index is built once everything else is let go of.
+    // The search index is built once everything else is let go of (unless kept).
     let chapter_count = chapters.len();
     let runbook_count = project.as_ref().map_or(0, |p| p.runbooks.len());
-    drop(chapters);
-    drop(rb_pages);
-    drop(project);
-    let mut out = cx.out;
-    pages::search_index::write(&mut out, &mut progress)?;
+    let parts = keep.then(|| (chapters, rb_pages, project, not_found, redirect_checks));
+    let PageWriter {
+        site: site_value,
+        search_filters,
+        mut out,
+        ..
+    } = cx;
+    let shards = pages::search_index::write(&mut out, &mut progress)?;
 
     let (pages, files, bytes) = (out.pages, out.files, out.bytes);
     out.staging.commit()?;
     progress.finish();
     let mut watch = watch_list(root);
     watch.extend(templates.files.iter().cloned());
-    Ok(BuildReport {
-        dest,
+    let report = BuildReport {
+        dest: dest.clone(),
         warnings: warnings.sorted(),
         chapters: chapter_count,
         runbooks: runbook_count,
@@ -379,7 +400,33 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         files,
         bytes,
         watch,
-    })
+    };
+    let site = parts.map(
+        |(chapters, runbook_pages, project, not_found, redirect_checks)| {
+            Box::new(Site::new(incremental::Parts {
+                root: root.to_path_buf(),
+                dest,
+                config,
+                md,
+                templates,
+                site: site_value,
+                search_filters,
+                toc,
+                sources,
+                chapters,
+                project,
+                runbook_pages,
+                redirect_checks,
+                not_found,
+                book_title,
+                index: out.index,
+                template_links: out.template_links,
+                search: shards,
+                watch: report.watch.clone(),
+            }))
+        },
+    );
+    Ok((report, site))
 }
 
 /// Warns of `[output.html.search.chapter]` keys that name no chapter file or folder, which

@@ -7,7 +7,7 @@
 //! the pages are rendered, so that building one needs the memory of one shard, not of the
 //! whole book; the site's script merges them into one search with pagefind's `mergeIndex`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -197,8 +197,22 @@ impl SearchIndex {
         .map_err(|e| fail(&format!("cannot index {url}"), e))
     }
 
-    /// Builds the index and writes the files the site needs of it as shard `n`.
-    fn write(mut self, rt: &Runtime, n: usize, site: &Path) -> Result<Written, Diagnostic> {
+    fn add(&mut self, rt: &Runtime, entry: Entry) -> Result<(), Diagnostic> {
+        match entry {
+            Entry::Page(url, html) => self.add_page(rt, &url, html),
+            Entry::Record(record) => self.add_record(rt, record),
+        }
+    }
+
+    /// Builds the index and writes the files the site needs of it as shard `n`; `replace`
+    /// writes each file beside its address and renames it over the old one.
+    fn write(
+        mut self,
+        rt: &Runtime,
+        n: usize,
+        site: &Path,
+        replace: bool,
+    ) -> Result<Written, Diagnostic> {
         let files = rt
             .block_on(self.index.get_files())
             .map_err(|e| fail("cannot build", e))?;
@@ -211,7 +225,11 @@ impl SearchIndex {
                 continue;
             }
             let address = format!("{base}{rel}");
-            super::output::write_at(site, &address, &file.contents)?;
+            if replace {
+                super::output::replace_at(site, &address, &file.contents)?;
+            } else {
+                super::output::write_at(site, &address, &file.contents)?;
+            }
             out.push((address, file.contents.len() as u64));
         }
         Ok(out)
@@ -262,11 +280,17 @@ pub fn shard_size(total: usize, max: usize) -> usize {
     total.div_ceil(shards).max(1)
 }
 
+/// What a shard indexes: a page (its address, what pagefind reads of it) or a record.
+#[derive(Clone, PartialEq)]
+enum Entry {
+    Page(String, String),
+    Record(SearchRecord),
+}
+
 enum Item {
     /// The items that follow are the next shard's.
     Start,
-    Page(String, String),
-    Record(SearchRecord),
+    Add(Entry),
     /// Shard `n` has everything: build it and write its files.
     Build(usize),
 }
@@ -274,9 +298,12 @@ enum Item {
 /// The files the shards wrote: addresses in the site, sizes.
 type Written = Vec<(String, u64)>;
 
+/// The files each shard wrote, by shard.
+type WrittenBy = Vec<(usize, Written)>;
+
 struct Worker {
     tx: Option<SyncSender<Item>>,
-    handle: Option<JoinHandle<Result<Written, Diagnostic>>>,
+    handle: Option<JoinHandle<Result<WrittenBy, Diagnostic>>>,
 }
 
 impl Worker {
@@ -304,7 +331,7 @@ impl Worker {
     }
 
     /// Waits for the shards sent so far; a shard not told to build is dropped unbuilt.
-    fn join(&mut self) -> Result<Written, Diagnostic> {
+    fn join(&mut self) -> Result<WrittenBy, Diagnostic> {
         drop(self.tx.take());
         match self.handle.take().map(|h| h.join()) {
             Some(Ok(r)) => r,
@@ -316,7 +343,7 @@ impl Worker {
 
 /// A worker's loop: fills its shards in turn, builds each when told, and stops at its first
 /// error (draining what is sent, so that the sender never waits on it).
-fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diagnostic> {
+fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<WrittenBy, Diagnostic> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -330,16 +357,14 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
         }
         let r = match item {
             Item::Start => SearchIndex::new(language).map(|i| current = Some(i)),
-            Item::Page(url, html) => match current.as_mut() {
-                Some(index) => index.add_page(&rt, &url, html),
-                None => Ok(()),
-            },
-            Item::Record(record) => match current.as_mut() {
-                Some(index) => index.add_record(&rt, record),
+            Item::Add(entry) => match current.as_mut() {
+                Some(index) => index.add(&rt, entry),
                 None => Ok(()),
             },
             Item::Build(n) => match current.take() {
-                Some(index) => index.write(&rt, n, site).map(|w| written.extend(w)),
+                Some(index) => index
+                    .write(&rt, n, site, false)
+                    .map(|w| written.push((n, w))),
                 None => Ok(()),
             },
         };
@@ -353,43 +378,197 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diag
     }
 }
 
-/// The search index: pages and records go to shards of `shard_size` in the order they come,
+/// The search index being written: a whole one, or a kept one whose changed shards are
+/// rebuilt.
+pub enum Indexer {
+    Whole(Whole),
+    Patch(Patch),
+}
+
+/// What finishing an index did.
+pub struct Finished {
+    /// The files written (addresses in the site, sizes), sorted.
+    pub written: Written,
+    /// The files of the old index that are gone.
+    pub removed: Vec<String>,
+    /// The shards' entries and files, when asked to keep them.
+    pub kept: Option<Shards>,
+}
+
+impl Indexer {
+    /// A whole index of about `total` pages and records, in shards of at most `max_shard`,
+    /// whose files go into `site` (the staging folder). `keep`: keep the shards' entries, for
+    /// rebuilding one alone later.
+    pub fn start(
+        language: &str,
+        site: &Path,
+        total: usize,
+        max_shard: usize,
+        keep: bool,
+    ) -> Result<Indexer, Diagnostic> {
+        let workers = (0..WORKERS)
+            .map(|n| Worker::start(n, language, site))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Indexer::Whole(Whole {
+            site: site.to_path_buf(),
+            shard_size: shard_size(total, max_shard),
+            workers,
+            shards: 0,
+            in_last: 0,
+            kept: keep.then(|| Shards::new(language)),
+        }))
+    }
+
+    /// Updates the index `shards` kept, in the site at `site`: the shards whose entries
+    /// change are rebuilt.
+    pub fn patch(site: &Path, shards: Shards) -> Indexer {
+        Indexer::Patch(Patch {
+            site: site.to_path_buf(),
+            shards,
+            dirty: BTreeSet::new(),
+        })
+    }
+
+    pub fn add_page(&mut self, url: &str, html: String) -> Result<(), Diagnostic> {
+        let entry = Entry::Page(url.to_string(), html);
+        match self {
+            Indexer::Whole(w) => w.send(entry),
+            Indexer::Patch(p) => p.replace(entry),
+        }
+    }
+
+    pub fn add_record(&mut self, record: SearchRecord) -> Result<(), Diagnostic> {
+        let entry = Entry::Record(record);
+        match self {
+            Indexer::Whole(w) => w.send(entry),
+            Indexer::Patch(p) => p.replace(entry),
+        }
+    }
+
+    pub fn finish(self) -> Result<Finished, Diagnostic> {
+        match self {
+            Indexer::Whole(w) => w.finish(),
+            Indexer::Patch(p) => p.finish(),
+        }
+    }
+}
+
+/// Each shard's entries, in order, and the files it wrote: what rebuilding one shard alone
+/// needs.
+pub struct Shards {
+    language: String,
+    entries: Vec<Vec<Entry>>,
+    files: Vec<Vec<String>>,
+    /// Where each page's entry is: shard, position.
+    pages: HashMap<String, (usize, usize)>,
+}
+
+impl Shards {
+    fn new(language: &str) -> Shards {
+        Shards {
+            language: language.to_string(),
+            entries: Vec::new(),
+            files: Vec::new(),
+            pages: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, shard: usize, entry: &Entry) {
+        if self.entries.len() <= shard {
+            self.entries.resize_with(shard + 1, Vec::new);
+        }
+        if let Entry::Page(url, _) = entry {
+            self.pages
+                .insert(url.clone(), (shard, self.entries[shard].len()));
+        }
+        self.entries[shard].push(entry.clone());
+    }
+}
+
+/// A kept index being updated: an entry replaced marks its shard for rebuilding.
+pub struct Patch {
+    site: PathBuf,
+    shards: Shards,
+    dirty: BTreeSet<usize>,
+}
+
+impl Patch {
+    fn replace(&mut self, entry: Entry) -> Result<(), Diagnostic> {
+        let Entry::Page(url, _) = &entry else {
+            return Err(fail("cannot update", "a record changed"));
+        };
+        let Some(&(shard, at)) = self.shards.pages.get(url) else {
+            return Err(fail("cannot update", format!("{url} is a new page")));
+        };
+        let old = &mut self.shards.entries[shard][at];
+        if *old != entry {
+            *old = entry;
+            self.dirty.insert(shard);
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the shards whose entries changed, in parallel, each from its entries in the
+    /// order a whole build gives them, so that it writes the same files.
+    fn finish(mut self) -> Result<Finished, Diagnostic> {
+        use rayon::prelude::*;
+        let shards = &self.shards;
+        let site = &self.site;
+        let rebuilt: Vec<(usize, Written)> = self
+            .dirty
+            .par_iter()
+            .map(|&n| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| fail("cannot start", e))?;
+                let mut index = SearchIndex::new(&shards.language)?;
+                for entry in &shards.entries[n] {
+                    index.add(&rt, entry.clone())?;
+                }
+                Ok((n, index.write(&rt, n, site, true)?))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        let mut written = Vec::new();
+        let mut removed = Vec::new();
+        for (n, files) in rebuilt {
+            let now: Vec<String> = files.iter().map(|(a, _)| a.clone()).collect();
+            for old in &self.shards.files[n] {
+                if !now.contains(old) {
+                    let _ = std::fs::remove_file(self.site.join(old));
+                    removed.push(old.clone());
+                }
+            }
+            self.shards.files[n] = now;
+            written.extend(files);
+        }
+        written.sort();
+        Ok(Finished {
+            written,
+            removed,
+            kept: Some(self.shards),
+        })
+    }
+}
+
+/// A whole index: pages and records go to shards of `shard_size` in the order they come,
 /// the shards to the workers in turn.
-pub struct Indexer {
+pub struct Whole {
     site: PathBuf,
     shard_size: usize,
     workers: Vec<Worker>,
     /// Shards started, and how many items the last one has.
     shards: usize,
     in_last: usize,
+    kept: Option<Shards>,
 }
 
-impl Indexer {
-    /// An index of about `total` pages and records, in shards of at most `max_shard`, whose
-    /// files go into `site` (the staging folder).
-    pub fn start(
-        language: &str,
-        site: &Path,
-        total: usize,
-        max_shard: usize,
-    ) -> Result<Indexer, Diagnostic> {
-        let workers = (0..WORKERS)
-            .map(|n| Worker::start(n, language, site))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Indexer {
-            site: site.to_path_buf(),
-            shard_size: shard_size(total, max_shard),
-            workers,
-            shards: 0,
-            in_last: 0,
-        })
-    }
-
+impl Whole {
     fn worker(&self, shard: usize) -> &Worker {
         &self.workers[shard % self.workers.len()]
     }
 
-    fn send(&mut self, item: Item) -> Result<(), Diagnostic> {
+    fn send(&mut self, entry: Entry) -> Result<(), Diagnostic> {
         if self.shards == 0 || self.in_last >= self.shard_size {
             if self.shards > 0 {
                 self.worker(self.shards - 1)
@@ -400,20 +579,14 @@ impl Indexer {
             self.in_last = 0;
         }
         self.in_last += 1;
-        self.worker(self.shards - 1).send(item)
+        if let Some(kept) = &mut self.kept {
+            kept.push(self.shards - 1, &entry);
+        }
+        self.worker(self.shards - 1).send(Item::Add(entry))
     }
 
-    pub fn add_page(&mut self, url: &str, html: String) -> Result<(), Diagnostic> {
-        self.send(Item::Page(url.to_string(), html))
-    }
-
-    pub fn add_record(&mut self, record: SearchRecord) -> Result<(), Diagnostic> {
-        self.send(Item::Record(record))
-    }
-
-    /// Builds what is left, waits for every shard, and writes the list of shards. Returns
-    /// the files written (addresses in the site, sizes), sorted.
-    pub fn finish(mut self) -> Result<Written, Diagnostic> {
+    /// Builds what is left, waits for every shard, and writes the list of shards.
+    fn finish(mut self) -> Result<Finished, Diagnostic> {
         if self.shards == 0 {
             // Nothing to index: an empty index all the same, so that a search finds nothing
             // instead of failing.
@@ -424,9 +597,20 @@ impl Indexer {
             .send(Item::Build(self.shards - 1))?;
         let mut written = Vec::new();
         let mut first_error = None;
+        let mut kept = self.kept.take();
         for w in &mut self.workers {
             match w.join() {
-                Ok(files) => written.extend(files),
+                Ok(by_shard) => {
+                    for (n, files) in by_shard {
+                        if let Some(kept) = &mut kept {
+                            if kept.files.len() <= n {
+                                kept.files.resize_with(n + 1, Vec::new);
+                            }
+                            kept.files[n] = files.iter().map(|(a, _)| a.clone()).collect();
+                        }
+                        written.extend(files);
+                    }
+                }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
@@ -441,11 +625,15 @@ impl Indexer {
         super::output::write_at(&self.site, &address, manifest.as_bytes())?;
         written.push((address, manifest.len() as u64));
         written.sort();
-        Ok(written)
+        Ok(Finished {
+            written,
+            removed: Vec::new(),
+            kept,
+        })
     }
 }
 
-impl Drop for Indexer {
+impl Drop for Whole {
     fn drop(&mut self) {
         // Abandoned (the build failed): the workers end without building what they have,
         // before the staging folder they write into is removed.

@@ -3,18 +3,26 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::site::progress::Progress;
+use crate::site::search::Shards;
 use crate::site::writer::Writer;
 
-pub fn write(out: &mut Writer, progress: &mut Progress) -> Result<(), Diagnostic> {
+/// Finishes the index; returns its shards when they were to be kept.
+pub fn write(out: &mut Writer, progress: &mut Progress) -> Result<Option<Shards>, Diagnostic> {
+    let mut kept = None;
     if let Some(s) = out.search.take() {
         progress.stage("search index");
+        let finished = s.finish()?;
         // Written by the indexing threads: counted here.
-        for (address, size) in s.finish()? {
+        for (address, size) in finished.written {
             out.index.files.insert(address);
             out.files += 1;
             out.bytes += size;
         }
+        for address in &finished.removed {
+            out.index.files.remove(address);
+        }
+        kept = finished.kept;
     }
     progress.inc(1);
-    Ok(())
+    Ok(kept)
 }
