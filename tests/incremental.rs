@@ -101,7 +101,10 @@ impl Served {
             None => Update::Whole,
         };
         match update {
-            Update::Pages(Ok(_)) => How::Pages,
+            Update::Pages(Ok(_)) => match self.site.as_mut().map(Site::update_search) {
+                Some(Ok(_)) => How::Pages,
+                _ => How::Failed,
+            },
             Update::Pages(Err(_)) => How::Failed,
             Update::Whole => {
                 self.site = None;

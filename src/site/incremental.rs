@@ -60,6 +60,8 @@ pub struct Site {
     readers: HashMap<PathBuf, BTreeSet<usize>>,
     /// An update failed part way: what is kept no longer matches the site on disk.
     broken: bool,
+    /// The search shards of the pages an update wrote, to be rebuilt.
+    search_update: Option<Indexer>,
 }
 
 /// What an update did.
@@ -86,6 +88,7 @@ impl Site {
             parts,
             readers,
             broken: false,
+            search_update: None,
         }
     }
 
@@ -117,8 +120,27 @@ impl Site {
         Update::Pages(result)
     }
 
+    /// Rebuilds the search shards of the pages the last update wrote: done once the pages
+    /// are served, since pagefind indexes a shard's every page again (a few hundred
+    /// milliseconds), where a page takes a few. Returns the files written.
+    pub fn update_search(&mut self) -> Result<usize, Diagnostics> {
+        let Some(indexer) = self.search_update.take() else {
+            return Ok(0);
+        };
+        let mut progress = Progress::new(false, 0);
+        progress.stage("search index");
+        self.broken = true;
+        let (kept, files, _) = pages::search_index::finish(indexer, &mut self.parts.index)?;
+        self.parts.search = kept;
+        self.broken = false;
+        progress.finish();
+        Ok(files)
+    }
+
     fn rewrite(&mut self, affected: &BTreeSet<usize>) -> Result<BuildReport, Diagnostics> {
         let p = &mut self.parts;
+        let mut progress = Progress::new(false, 0);
+        progress.stage("chapters");
         let mut warnings = Diagnostics::default();
         let mut errors = Diagnostics::default();
         let mut rendered = Vec::new();
@@ -161,7 +183,7 @@ impl Site {
             .collect();
         let mut redirect_errors = Diagnostics::default();
         let redirect_entries = redirects::entries(&p.config.html.redirect, &mut redirect_errors);
-        let mut progress = Progress::new(false, 0);
+        progress.stage("pages");
         let result = chapter::write(
             &mut cx,
             &rendered,
@@ -189,6 +211,7 @@ impl Site {
             )?;
         }
         if p.config.html.print {
+            progress.stage("print page");
             pages::print::write(
                 &mut cx,
                 &p.chapters,
@@ -199,6 +222,7 @@ impl Site {
         }
 
         // The pages' own links; every link again when one of them lost an anchor.
+        progress.stage("links");
         let mut out = cx.out;
         let lost = addresses.iter().zip(&before).any(|(a, old)| {
             let now = out.index.anchors.get(*a);
@@ -237,11 +261,13 @@ impl Site {
             return Err(errors.sorted());
         }
 
-        // The search index first, so that it is current once the pages are.
-        p.search = pages::search_index::write(&mut out, &mut progress)?;
+        // The pages first; their search shards next (see `update_search`).
+        self.search_update = out.search.take();
         let (pages, files, bytes) = (out.pages, out.files, out.bytes);
         p.index = std::mem::take(&mut out.index);
+        progress.stage("commit");
         out.staging.commit()?;
+        progress.finish();
         Ok(BuildReport {
             dest: p.dest.clone(),
             warnings: warnings.sorted(),

@@ -209,8 +209,12 @@ fn watch_and_rebuild(
         if matches!(update, Update::Whole) {
             kept = None;
         }
+        let mut search = false;
         let result = match update {
-            Update::Pages(result) => result,
+            Update::Pages(result) => {
+                search = result.is_ok();
+                result
+            }
             Update::Whole => build_kept(root, &opts.build).map(|(r, site)| {
                 kept = Some(site);
                 r
@@ -219,6 +223,20 @@ fn watch_and_rebuild(
         if let Some(live) = live {
             live.built(&result);
         }
+        // The pages are served: now their search shards.
+        let result = match (search, kept.as_mut()) {
+            (true, Some(site)) => match site.update_search() {
+                Ok(_) => result,
+                Err(e) => {
+                    kept = None;
+                    if let Some(live) = live {
+                        live.built(&Err(e.clone()));
+                    }
+                    Err(e)
+                }
+            },
+            _ => result,
+        };
         report(Event::Built(&result));
         if let Ok(r) = &result {
             // Watch anything new the build now depends on (a templates folder, say).
