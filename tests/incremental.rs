@@ -50,6 +50,13 @@ impl Served {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         copy_dir(&fixtures.join("site/plain"), &root);
         copy_dir(&fixtures.join("base/runbooks"), &root.join("runbooks"));
+        // Search in shards, as a large book has it.
+        let config = fs::read_to_string(root.join("book.toml")).unwrap();
+        let config = config.replace(
+            "use-boolean-and = true",
+            "use-boolean-and = true\nshard-size = 4",
+        );
+        fs::write(root.join("book.toml"), config).unwrap();
         fs::create_dir_all(root.join("src/parts")).unwrap();
         fs::write(root.join("src/parts/note.md"), "A shared note.\n").unwrap();
         fs::write(
@@ -66,7 +73,7 @@ impl Served {
             dest: Some(tmp.path().join("served")),
             progress: false,
         };
-        let (_, site) = site::build_kept(&root, &opts).unwrap();
+        let (_, site) = site::build_kept(&root, &opts, None).unwrap();
         Served {
             _tmp: tmp,
             root,
@@ -106,16 +113,13 @@ impl Served {
                 _ => How::Failed,
             },
             Update::Pages(Err(_)) => How::Failed,
-            Update::Whole => {
-                self.site = None;
-                match site::build_kept(&self.root, &self.opts) {
-                    Ok((_, site)) => {
-                        self.site = Some(site);
-                        How::Whole
-                    }
-                    Err(_) => How::Failed,
+            Update::Whole => match site::build_kept(&self.root, &self.opts, self.site.take()) {
+                Ok((_, site)) => {
+                    self.site = Some(site);
+                    How::Whole
                 }
-            }
+                Err(_) => How::Failed,
+            },
         }
     }
 
@@ -156,6 +160,8 @@ impl Served {
 fn every_change_serves_the_site_a_fresh_build_makes() {
     let mut s = Served::new();
     s.same_as_fresh("the first build");
+    let shards = fs::read_to_string(s.opts.dest.as_ref().unwrap().join("pagefind/shards.json"));
+    assert!(shards.unwrap().contains("2/"), "three shards or more");
 
     let p = s.edit(
         "src/guide/one.md",

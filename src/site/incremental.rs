@@ -120,6 +120,15 @@ impl Site {
         Update::Pages(result)
     }
 
+    /// The search shards of the site, and its folder, when they match what is there.
+    pub fn into_search(self) -> Option<(Shards, PathBuf)> {
+        if self.broken || self.search_update.is_some() {
+            return None;
+        }
+        let Parts { search, dest, .. } = self.parts;
+        search.map(|s| (s, dest))
+    }
+
     /// Rebuilds the search shards of the pages the last update wrote: done once the pages
     /// are served, since pagefind indexes a shard's every page again (a few hundred
     /// milliseconds), where a page takes a few. Returns the files written.
@@ -277,6 +286,7 @@ impl Site {
             files,
             bytes,
             watch: p.watch.clone(),
+            partial: true,
         })
     }
 }

@@ -61,6 +61,8 @@ pub struct BuildReport {
     pub bytes: u64,
     /// What a rebuild depends on: for `serve` to watch.
     pub watch: Vec<PathBuf>,
+    /// Only the pages that depend on a change were written (`chapters` counts those changed).
+    pub partial: bool,
 }
 
 /// The folders and files a build reads, for `serve` to watch, without building.
@@ -111,8 +113,15 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostic
 }
 
 /// Builds the site and keeps what it was made of, for `serve` to update it on a change.
-pub fn build_kept(root: &Path, opts: &BuildOptions) -> Result<(BuildReport, Site), Diagnostics> {
-    let (report, site) = make(root, opts, Mode::Keep)?;
+/// `previous`: what was kept of the site being replaced; the search shards that have not
+/// changed are taken from it.
+pub fn build_kept(
+    root: &Path,
+    opts: &BuildOptions,
+    previous: Option<Site>,
+) -> Result<(BuildReport, Site), Diagnostics> {
+    let previous = previous.and_then(Site::into_search);
+    let (report, site) = make(root, opts, Mode::Keep(previous))?;
     match site {
         Some(site) => Ok((report, *site)),
         None => Err(Diagnostic::error("the site was not kept").into()),
@@ -133,8 +142,8 @@ pub fn check(root: &Path, project: Option<Project>) -> Result<BuildReport, Diagn
 
 enum Mode {
     Build,
-    /// A build whose parts are kept.
-    Keep,
+    /// A build whose parts are kept, with the search shards of the site it replaces.
+    Keep(Option<(search::Shards, PathBuf)>),
     /// A check, with the project if it is loaded already.
     Check(Option<Box<Project>>),
 }
@@ -147,10 +156,11 @@ fn make(
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
-    let keep = matches!(mode, Mode::Keep);
-    let (publish, loaded) = match mode {
-        Mode::Build | Mode::Keep => (true, None),
-        Mode::Check(project) => (false, project),
+    let keep = matches!(mode, Mode::Keep(_));
+    let (publish, loaded, previous) = match mode {
+        Mode::Build => (true, None, None),
+        Mode::Keep(previous) => (true, None, previous),
+        Mode::Check(project) => (false, project, None),
     };
     let has_project = match config.runbooks.enable {
         Some(enable) => enable,
@@ -303,6 +313,7 @@ fn make(
             chapters.len() + records.len(),
             config.html.search_shard_size,
             keep,
+            previous,
         )?),
         _ => None,
     };
@@ -400,6 +411,7 @@ fn make(
         files,
         bytes,
         watch,
+        partial: false,
     };
     let site = parts.map(
         |(chapters, runbook_pages, project, not_found, redirect_checks)| {

@@ -2,8 +2,9 @@
 //! pages (headings give sub-results); runbooks and steps are custom records whose facts are
 //! pagefind filters, so a search can be narrowed to what applies to one customer.
 //!
-//! A large book's index comes in shards: each a pagefind index of its own over a share of
-//! the pages, in the order they come. The shards are filled and built on two threads while
+//! A large book's index comes in shards: each a pagefind index of its own over a run of the
+//! pages, in the order they come, ending where the pages' addresses say (so that a page
+//! added or removed changes its own shard, not every one after it). The shards are filled and built on two threads while
 //! the pages are rendered, so that building one needs the memory of one shard, not of the
 //! whole book; the site's script merges them into one search with pagefind's `mergeIndex`.
 
@@ -27,8 +28,8 @@ pub const DIR: &str = "pagefind";
 /// The file listing the shards after the first, for the site's script to merge.
 pub const SHARDS_FILE: &str = "shards.json";
 
-/// A book with fewer pages and records than this has one shard; a larger one has at least
-/// two, built at once.
+/// A book with fewer pages and records than this has one shard, unless its shards are to be
+/// smaller still.
 const SPLIT_FROM: usize = 200;
 
 /// The threads that fill and build shards, taking them in turn; so at most this many
@@ -236,6 +237,22 @@ impl SearchIndex {
     }
 }
 
+/// Links (or copies) `files` of the site in `from` into the site in `to`.
+fn take_files(from: &Path, to: &Path, files: &[String]) -> std::io::Result<Written> {
+    let mut out = Vec::with_capacity(files.len());
+    for address in files {
+        let (old, new) = (from.join(address), to.join(address));
+        if let Some(parent) = new.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if std::fs::hard_link(&old, &new).is_err() {
+            std::fs::copy(&old, &new)?;
+        }
+        out.push((address.clone(), std::fs::metadata(&new)?.len()));
+    }
+    Ok(out)
+}
+
 /// Where shard `n` lives in the site: the first at the index folder itself (with pagefind's
 /// script and WebAssembly), the others in numbered folders inside it.
 fn shard_dir(n: usize) -> String {
@@ -269,15 +286,19 @@ fn wanted(shard: usize, rel: &str) -> bool {
         || rel.starts_with("filter/")
 }
 
-/// How many pages and records go in each shard, for `total` of them and shards of at most
-/// `max`: shards of even size, from `SPLIT_FROM` on as many as makes the workers' shares
-/// even (the workers take the shards in turn).
-pub fn shard_size(total: usize, max: usize) -> usize {
-    let mut shards = total.div_ceil(max.max(1)).max(1);
-    if total >= SPLIT_FROM {
-        shards = shards.next_multiple_of(WORKERS);
+/// Whether a shard of at most `max` ends with the page or record at `url`, its `count`th.
+/// Where a shard ends depends on the addresses, not on how many came before, so that a page
+/// added or removed changes its own shard (rarely the next), and an edit only its own: a
+/// shard ends after half of `max` at an address whose hash says so (one in a quarter of
+/// `max`), or at `max`.
+fn ends_shard(url: &str, count: usize, max: usize) -> bool {
+    use sha2::Digest;
+    if count >= max {
+        return true;
     }
-    total.div_ceil(shards).max(1)
+    let hash = sha2::Sha256::digest(url.as_bytes());
+    let n = u64::from_le_bytes(hash[..8].try_into().unwrap_or_default());
+    count >= max / 2 && n.is_multiple_of((max as u64 / 4).max(1))
 }
 
 /// What a shard indexes: a page (its address, what pagefind reads of it) or a record.
@@ -285,6 +306,15 @@ pub fn shard_size(total: usize, max: usize) -> usize {
 enum Entry {
     Page(String, String),
     Record(SearchRecord),
+}
+
+impl Entry {
+    fn url(&self) -> &str {
+        match self {
+            Entry::Page(url, _) => url,
+            Entry::Record(r) => &r.url,
+        }
+    }
 }
 
 enum Item {
@@ -396,26 +426,36 @@ pub struct Finished {
 }
 
 impl Indexer {
-    /// A whole index of about `total` pages and records, in shards of at most `max_shard`,
-    /// whose files go into `site` (the staging folder). `keep`: keep the shards' entries, for
-    /// rebuilding one alone later.
+    /// A whole index of `total` pages and records, in shards of at most `max_shard` (one
+    /// below `SPLIT_FROM`), whose files go into `site` (the staging folder). `keep`: keep the
+    /// shards' entries, for rebuilding one alone later. `previous`: the shards of the site
+    /// being replaced, and its folder; a shard with the same entries as one of those is
+    /// taken from there instead of being built again.
     pub fn start(
         language: &str,
         site: &Path,
         total: usize,
         max_shard: usize,
         keep: bool,
+        previous: Option<(Shards, PathBuf)>,
     ) -> Result<Indexer, Diagnostic> {
         let workers = (0..WORKERS)
             .map(|n| Worker::start(n, language, site))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Indexer::Whole(Whole {
             site: site.to_path_buf(),
-            shard_size: shard_size(total, max_shard),
+            max_shard: if total < SPLIT_FROM && max_shard >= total {
+                usize::MAX
+            } else {
+                max_shard.max(1)
+            },
             workers,
             shards: 0,
             in_last: 0,
-            kept: keep.then(|| Shards::new(language)),
+            open: false,
+            kept: (keep || previous.is_some()).then(|| Shards::new(language)),
+            previous,
+            reused: Vec::new(),
         }))
     }
 
@@ -551,16 +591,20 @@ impl Patch {
     }
 }
 
-/// A whole index: pages and records go to shards of `shard_size` in the order they come,
-/// the shards to the workers in turn.
+/// A whole index: pages and records go to shards of at most `max_shard` in the order they
+/// come (see `ends_shard`), the shards to the workers in turn.
 pub struct Whole {
     site: PathBuf,
-    shard_size: usize,
+    max_shard: usize,
     workers: Vec<Worker>,
-    /// Shards started, and how many items the last one has.
+    /// Shards started, how many items the last one has, and whether it takes more.
     shards: usize,
     in_last: usize,
+    open: bool,
     kept: Option<Shards>,
+    previous: Option<(Shards, PathBuf)>,
+    /// The shards taken from the previous site: their files.
+    reused: WrittenBy,
 }
 
 impl Whole {
@@ -569,20 +613,50 @@ impl Whole {
     }
 
     fn send(&mut self, entry: Entry) -> Result<(), Diagnostic> {
-        if self.shards == 0 || self.in_last >= self.shard_size {
-            if self.shards > 0 {
-                self.worker(self.shards - 1)
-                    .send(Item::Build(self.shards - 1))?;
-            }
-            self.worker(self.shards).send(Item::Start)?;
+        if !self.open {
             self.shards += 1;
             self.in_last = 0;
+            self.open = true;
+            if self.previous.is_none() {
+                self.worker(self.shards - 1).send(Item::Start)?;
+            }
         }
+        let shard = self.shards - 1;
         self.in_last += 1;
+        self.open = !ends_shard(entry.url(), self.in_last, self.max_shard);
         if let Some(kept) = &mut self.kept {
-            kept.push(self.shards - 1, &entry);
+            kept.push(shard, &entry);
         }
-        self.worker(self.shards - 1).send(Item::Add(entry))
+        // With a previous site, a shard is sent once it is whole, unless it is reused.
+        if self.previous.is_none() {
+            self.worker(shard).send(Item::Add(entry))?;
+        }
+        if !self.open {
+            self.close(shard)?;
+        }
+        Ok(())
+    }
+
+    /// Shard `n` has all its entries: built, or taken from the previous site when it had the
+    /// same.
+    fn close(&mut self, n: usize) -> Result<(), Diagnostic> {
+        let (Some((previous, dir)), Some(kept)) = (&self.previous, &self.kept) else {
+            return self.worker(n).send(Item::Build(n));
+        };
+        let entries = kept.entries.get(n).map_or(&[][..], Vec::as_slice);
+        if previous.entries.get(n).map(Vec::as_slice) == Some(entries)
+            && let Some(files) = previous.files.get(n)
+            && let Ok(written) = take_files(dir, &self.site, files)
+        {
+            self.reused.push((n, written));
+            return Ok(());
+        }
+        let worker = self.worker(n);
+        worker.send(Item::Start)?;
+        for entry in entries {
+            worker.send(Item::Add(entry.clone()))?;
+        }
+        worker.send(Item::Build(n))
     }
 
     /// Builds what is left, waits for every shard, and writes the list of shards.
@@ -590,16 +664,23 @@ impl Whole {
         if self.shards == 0 {
             // Nothing to index: an empty index all the same, so that a search finds nothing
             // instead of failing.
-            self.worker(0).send(Item::Start)?;
             self.shards = 1;
+            self.open = true;
+            if self.previous.is_none() {
+                self.worker(0).send(Item::Start)?;
+            }
         }
-        self.worker(self.shards - 1)
-            .send(Item::Build(self.shards - 1))?;
+        if self.open {
+            self.close(self.shards - 1)?;
+        }
         let mut written = Vec::new();
         let mut first_error = None;
         let mut kept = self.kept.take();
-        for w in &mut self.workers {
-            match w.join() {
+        let reused = std::mem::take(&mut self.reused);
+        let built: Vec<Result<WrittenBy, Diagnostic>> =
+            self.workers.iter_mut().map(Worker::join).collect();
+        for result in std::iter::once(Ok(reused)).chain(built) {
+            match result {
                 Ok(by_shard) => {
                     for (n, files) in by_shard {
                         if let Some(kept) = &mut kept {
@@ -784,17 +865,44 @@ key = "value" # &lt;em&gt;</code></pre>"#,
         );
     }
 
+    /// The shards pages go to, as lists of their addresses.
+    fn shards_of(urls: &[String], max: usize) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        let mut open = false;
+        for url in urls {
+            if !open {
+                out.push(Vec::new());
+            }
+            let shard = out.last_mut().unwrap();
+            shard.push(url.clone());
+            open = !ends_shard(url, shard.len(), max);
+        }
+        out
+    }
+
     #[test]
-    fn shards_are_even_and_at_most_the_size_asked() {
-        assert_eq!(shard_size(0, 500), 1);
-        assert_eq!(shard_size(31, 500), 31);
-        assert_eq!(shard_size(199, 500), 199);
-        assert_eq!(shard_size(651, 500), 326);
-        assert_eq!(shard_size(651, 300), 163);
-        assert_eq!(shard_size(3162, 500), 396);
-        assert_eq!(shard_size(3162, 300), 264);
-        assert_eq!(shard_size(10, 3), 3);
-        assert_eq!(shard_size(10, 0), 1);
+    fn a_page_added_or_removed_changes_its_own_shard_only() {
+        let urls: Vec<String> = (0..3000).map(|n| format!("c{n}/page.html")).collect();
+        let before = shards_of(&urls, 300);
+        assert!(
+            before.iter().all(|s| s.len() <= 300),
+            "at most the size asked"
+        );
+        assert!((11..=20).contains(&before.len()), "{} shards", before.len());
+        let mut changed_most = 0;
+        for at in (0..3000).step_by(97) {
+            let mut added = urls.clone();
+            added.insert(at, "new.html".to_string());
+            let mut removed = urls.clone();
+            removed.remove(at);
+            for after in [shards_of(&added, 300), shards_of(&removed, 300)] {
+                let changed = after.iter().filter(|s| !before.contains(s)).count();
+                changed_most = changed_most.max(changed);
+            }
+        }
+        assert!(changed_most <= 2, "{changed_most} shards changed");
+        // Shards of one page when asked for.
+        assert!(shards_of(&urls[..5], 1).iter().all(|s| s.len() == 1));
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn serve(
 ) -> Result<(), Diagnostics> {
     // Watching, what the site is made of is kept, to update only what a change touches.
     let (first, kept) = if opts.watch {
-        let (r, site) = build_kept(root, &opts.build)?;
+        let (r, site) = build_kept(root, &opts.build, None)?;
         (r, Some(site))
     } else {
         (build(root, &opts.build)?, None)
@@ -206,16 +206,14 @@ fn watch_and_rebuild(
             Some(site) => site.update(&changed),
             None => Update::Whole,
         };
-        if matches!(update, Update::Whole) {
-            kept = None;
-        }
         let mut search = false;
         let result = match update {
             Update::Pages(result) => {
                 search = result.is_ok();
                 result
             }
-            Update::Whole => build_kept(root, &opts.build).map(|(r, site)| {
+            // What was kept goes: after a whole build that fails, nothing is left to update.
+            Update::Whole => build_kept(root, &opts.build, kept.take()).map(|(r, site)| {
                 kept = Some(site);
                 r
             }),
