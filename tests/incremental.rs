@@ -255,3 +255,37 @@ fn every_change_serves_the_site_a_fresh_build_makes() {
     assert_eq!(s.changed(&[p]), How::Pages);
     s.same_as_fresh("a chapter edited after whole builds");
 }
+
+#[test]
+fn a_warm_build_writes_what_a_cold_one_does() {
+    let s = Served::new();
+    let dest = s.opts.dest.clone().unwrap();
+    let cache = s.path(".runbook/site-search.json");
+    assert!(
+        cache.is_file(),
+        "a build leaves what the next one can reuse"
+    );
+    let warm = |what: &str| {
+        site::build(&s.root, &s.opts).unwrap();
+        s.same_as_fresh(what);
+    };
+    s.edit(
+        "src/guide/one.md",
+        "# Chapter one",
+        "# Chapter one\n\nWarm words.",
+    );
+    warm("a build after an edit");
+    s.write("src/added.md", "# Added\n");
+    s.edit(
+        "src/SUMMARY.md",
+        "- [Three](three.md)",
+        "- [Three](three.md)\n- [Added](added.md)",
+    );
+    warm("a build after a chapter was added");
+    // A shard's file changed in the site since: not taken as it is.
+    let entry = dest.join("pagefind/pagefind-entry.json");
+    fs::write(&entry, "{}").unwrap();
+    warm("a build after the site was changed by hand");
+    fs::write(&cache, "not what a build writes").unwrap();
+    warm("a build with a broken cache");
+}

@@ -25,7 +25,7 @@ use super::pages::{self, PageWriter, not_found};
 use super::progress::Progress;
 use super::redirects::{self, Check};
 use super::runbooks::RunbookPage;
-use super::search::{Indexer, Shards};
+use super::search::{self, Indexer, Previous, Shards};
 use super::templates::Templates;
 use super::writer::Writer;
 
@@ -120,13 +120,16 @@ impl Site {
         Update::Pages(result)
     }
 
-    /// The search shards of the site, and its folder, when they match what is there.
-    pub fn into_search(self) -> Option<(Shards, PathBuf)> {
+    /// The search shards of the site, when they match what is there.
+    pub fn into_search(self) -> Option<Previous> {
         if self.broken || self.search_update.is_some() {
             return None;
         }
         let Parts { search, dest, .. } = self.parts;
-        search.map(|s| (s, dest))
+        search.map(|s| Previous {
+            dir: dest,
+            shards: s.built,
+        })
     }
 
     /// Rebuilds the search shards of the pages the last update wrote: done once the pages
@@ -139,11 +142,14 @@ impl Site {
         let mut progress = Progress::new(false, 0);
         progress.stage("search index");
         self.broken = true;
-        let (kept, files, _) = pages::search_index::finish(indexer, &mut self.parts.index)?;
-        self.parts.search = kept;
+        let p = &mut self.parts;
+        let finished = pages::search_index::finish(indexer, &mut p.index)?;
+        let cache = p.root.join(project::CACHE_DIR);
+        search::cache::save(&cache, &p.dest, &p.config.language, &finished.built);
+        p.search = finished.kept;
         self.broken = false;
         progress.finish();
-        Ok(files)
+        Ok(finished.written.len())
     }
 
     fn rewrite(&mut self, affected: &BTreeSet<usize>) -> Result<BuildReport, Diagnostics> {

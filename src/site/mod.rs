@@ -143,7 +143,7 @@ pub fn check(root: &Path, project: Option<Project>) -> Result<BuildReport, Diagn
 enum Mode {
     Build,
     /// A build whose parts are kept, with the search shards of the site it replaces.
-    Keep(Option<(search::Shards, PathBuf)>),
+    Keep(Option<search::Previous>),
     /// A check, with the project if it is loaded already.
     Check(Option<Box<Project>>),
 }
@@ -301,8 +301,17 @@ fn make(
         (Some(p), Some(v)) if config.html.search && publish => runbooks::search_records(p, v),
         _ => Vec::new(),
     };
+    let cache = root.join(project::CACHE_DIR);
+    // The shards of the site being replaced, to take those that have not changed.
+    let previous = match previous {
+        Some(p) => Some(p),
+        None if publish && config.html.search => {
+            search::cache::load(&cache, &dest, &config.language)
+        }
+        None => None,
+    };
     let staging = if publish {
-        output::Staging::new(&dest, &root.join(project::CACHE_DIR))?
+        output::Staging::new(&dest, &cache)?
     } else {
         output::Staging::dry(&dest)
     };
@@ -395,10 +404,14 @@ fn make(
         mut out,
         ..
     } = cx;
-    let shards = pages::search_index::write(&mut out, &mut progress)?;
+    let finished = pages::search_index::write(&mut out, &mut progress)?;
 
     let (pages, files, bytes) = (out.pages, out.files, out.bytes);
     out.staging.commit()?;
+    let shards = finished.and_then(|f| {
+        search::cache::save(&cache, &dest, &config.language, &f.built);
+        f.kept
+    });
     progress.finish();
     let mut watch = watch_list(root);
     watch.extend(templates.files.iter().cloned());

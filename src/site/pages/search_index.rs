@@ -4,40 +4,32 @@
 use crate::diagnostics::Diagnostic;
 use crate::site::links::SiteIndex;
 use crate::site::progress::Progress;
-use crate::site::search::{Indexer, Shards};
+use crate::site::search::{Finished, Indexer};
 use crate::site::writer::Writer;
 
-/// Finishes the index; returns its shards when they were to be kept.
-pub fn write(out: &mut Writer, progress: &mut Progress) -> Result<Option<Shards>, Diagnostic> {
-    let mut kept = None;
+/// Finishes the index, if the site has one.
+pub fn write(out: &mut Writer, progress: &mut Progress) -> Result<Option<Finished>, Diagnostic> {
+    let mut finished = None;
     if let Some(s) = out.search.take() {
         progress.stage("search index");
-        let (shards, files, bytes) = finish(s, &mut out.index)?;
-        out.files += files;
-        out.bytes += bytes;
-        kept = shards;
+        let f = finish(s, &mut out.index)?;
+        // Written by the indexing threads: counted here.
+        out.files += f.written.len();
+        out.bytes += f.written.iter().map(|w| w.size).sum::<u64>();
+        finished = Some(f);
     }
     progress.inc(1);
-    Ok(kept)
+    Ok(finished)
 }
 
-/// Finishes `indexer`, and records its files in `index`. Returns the shards when they were
-/// to be kept, and the files and bytes written.
-pub fn finish(
-    indexer: Indexer,
-    index: &mut SiteIndex,
-) -> Result<(Option<Shards>, usize, u64), Diagnostic> {
+/// Finishes `indexer`, and records in `index` the files it wrote and removed.
+pub fn finish(indexer: Indexer, index: &mut SiteIndex) -> Result<Finished, Diagnostic> {
     let finished = indexer.finish()?;
-    // Written by the indexing threads: counted here.
-    let (files, bytes) = (
-        finished.written.len(),
-        finished.written.iter().map(|w| w.1).sum(),
-    );
-    for (address, _) in finished.written {
-        index.files.insert(address);
+    for file in &finished.written {
+        index.files.insert(file.address.clone());
     }
     for address in &finished.removed {
         index.files.remove(address);
     }
-    Ok((finished.kept, files, bytes))
+    Ok(finished)
 }
