@@ -21,6 +21,7 @@ use super::links::SiteIndex;
 use super::nav::{Nav, TocItem};
 use super::output::Staging;
 use super::pages::chapter::{self, Chapter, Sources};
+use super::pages::print::Rebased;
 use super::pages::{self, PageWriter, not_found};
 use super::progress::Progress;
 use super::redirects::{self, Check};
@@ -39,6 +40,8 @@ pub struct Parts {
     pub site: Value,
     pub search_filters: Value,
     pub toc: Vec<TocItem>,
+    /// The chapters as the print page has them, when it is written.
+    pub rebased: Option<Rebased>,
     pub sources: Sources,
     pub chapters: Vec<Chapter>,
     pub project: Option<Project>,
@@ -225,14 +228,18 @@ impl Site {
                 &p.book_title,
             )?;
         }
-        if p.config.html.print {
+        if let Some(rebased) = &mut p.rebased {
             progress.stage("print page");
+            for &i in affected {
+                rebased.update(&p.chapters, &p.sources, i);
+            }
             pages::print::write(
                 &mut cx,
                 &p.chapters,
                 &p.sources,
                 &p.runbook_pages,
                 &p.book_title,
+                Some(rebased),
             )?;
         }
 

@@ -359,9 +359,20 @@ fn make(
         &book_title,
     )?;
     let not_found = pages::not_found::write(&mut cx, root, &config, &sources, md, &mut warnings)?;
+    let mut rebased = None;
     if config.html.print {
         progress.stage("print page");
-        pages::print::write(&mut cx, &chapters, &sources, &rb_pages, &book_title)?;
+        // Kept for `serve`, which writes the page again on every edit.
+        let kept = keep.then(|| pages::print::Rebased::all(&chapters, &sources));
+        pages::print::write(
+            &mut cx,
+            &chapters,
+            &sources,
+            &rb_pages,
+            &book_title,
+            kept.as_ref(),
+        )?;
+        rebased = kept;
     }
     let mut errors = redirect_errors;
     let redirect_checks = pages::redirect::write(
@@ -437,6 +448,7 @@ fn make(
                 site: site_value,
                 search_filters,
                 toc,
+                rebased,
                 sources,
                 chapters,
                 project,
