@@ -228,24 +228,9 @@ impl Site {
                 &p.book_title,
             )?;
         }
-        if let Some(rebased) = &mut p.rebased {
-            progress.stage("print page");
-            for &i in affected {
-                rebased.update(&p.chapters, &p.sources, i);
-            }
-            pages::print::write(
-                &mut cx,
-                &p.chapters,
-                &p.sources,
-                &p.runbook_pages,
-                &p.book_title,
-                Some(rebased),
-            )?;
-        }
-
         // The pages' own links; every link again when one of them lost an anchor.
         progress.stage("links");
-        let mut out = cx.out;
+        let out = &mut cx.out;
         let lost = addresses.iter().zip(&before).any(|(a, old)| {
             let now = out.index.anchors.get(*a);
             old.iter().any(|id| now.is_none_or(|n| !n.contains(id)))
@@ -283,11 +268,28 @@ impl Site {
             return Err(errors.sorted());
         }
 
-        // The pages first; their search shards next (see `update_search`).
+        // The pages are served at once; the print page follows, and their search shards
+        // next (see `update_search`).
+        progress.stage("commit");
+        out.staging.publish()?;
+        if let Some(rebased) = &mut p.rebased {
+            progress.stage("print page");
+            for &i in affected {
+                rebased.update(&p.chapters, &p.sources, i);
+            }
+            pages::print::write(
+                &mut cx,
+                &p.chapters,
+                &p.sources,
+                &p.runbook_pages,
+                &p.book_title,
+                Some(rebased),
+            )?;
+        }
+        let mut out = cx.out;
         self.search_update = out.search.take();
         let (pages, files, bytes) = (out.pages, out.files, out.bytes);
         p.index = std::mem::take(&mut out.index);
-        progress.stage("commit");
         out.staging.commit()?;
         progress.finish();
         Ok(BuildReport {

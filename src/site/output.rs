@@ -147,15 +147,24 @@ impl Staging {
         Ok(r)
     }
 
+    /// In place, puts the files written so far in place of the old ones.
+    pub fn publish(&self) -> Result<(), Diagnostic> {
+        let Some(pending) = &self.in_place else {
+            return Ok(());
+        };
+        let files = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+        for (temp, path) in files {
+            temp.persist(&path)
+                .map_err(|e| io("write", &path, e.error))?;
+        }
+        Ok(())
+    }
+
     /// Puts the new site in place of the old one (or, in place, the files written).
     pub fn commit(self) -> Result<(), Diagnostic> {
         let dest = self.dest.clone();
-        if let Some(pending) = self.in_place {
-            for (temp, path) in pending.into_inner().unwrap_or_else(|e| e.into_inner()) {
-                temp.persist(&path)
-                    .map_err(|e| io("write", &path, e.error))?;
-            }
-            return Ok(());
+        if self.in_place.is_some() {
+            return self.publish();
         }
         let Some(dir) = self.dir else {
             return Ok(());
