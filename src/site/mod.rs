@@ -408,7 +408,7 @@ fn make(
     // The search index is built once everything else is let go of (unless kept).
     let chapter_count = chapters.len();
     let runbook_count = project.as_ref().map_or(0, |p| p.runbooks.len());
-    let parts = keep.then(|| (chapters, rb_pages, project, not_found, redirect_checks));
+    let parts = keep.then_some((chapters, rb_pages, project, not_found, redirect_checks));
     let PageWriter {
         site: site_value,
         search_filters,

@@ -249,7 +249,7 @@ fn watch_and_rebuild(
 }
 
 /// How long a burst of changes has to settle before the site is updated.
-const SETTLE: Duration = Duration::from_millis(5);
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Where pages listen for build events (server-sent events), while watching. A site's pages
 /// end in `.html`; a file of this name copied from beside the chapters is not served then.

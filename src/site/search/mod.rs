@@ -263,9 +263,6 @@ fn wanted(shard: usize, rel: &str) -> bool {
         || rel.starts_with("filter/")
 }
 
-/// Whether a shard of at most `max` ends with the page or record at `url`, its `count`th.
-/// Where a shard ends depends on the addresses, not on how many came before, so that a page
-
 /// What a shard indexes: a page (its address, what pagefind reads of it) or a record.
 #[derive(Clone, PartialEq)]
 enum Entry {

@@ -240,7 +240,7 @@ fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<WrittenBy, Di
 /// The search index being written: a whole one, or a kept one whose changed shards are
 /// rebuilt.
 pub enum Indexer {
-    Whole(Whole),
+    Whole(Box<Whole>),
     Patch(Patch),
 }
 
@@ -273,7 +273,7 @@ impl Indexer {
         let workers = (0..WORKERS)
             .map(|n| Worker::start(n, language, site))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Indexer::Whole(Whole {
+        Ok(Indexer::Whole(Box::new(Whole {
             site: site.to_path_buf(),
             max_shard: if total < SPLIT_FROM && max_shard >= total {
                 usize::MAX
@@ -290,7 +290,7 @@ impl Indexer {
             kept: keep.then(|| Shards::new(language)),
             previous,
             reused: Vec::new(),
-        }))
+        })))
     }
 
     /// Updates the index `shards` kept, in the site at `site`: the shards whose entries
