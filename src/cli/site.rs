@@ -33,6 +33,19 @@ fn summary(r: &BuildReport) -> String {
     } else {
         format!("{} KB", r.bytes.div_ceil(1024))
     };
+    if r.partial {
+        return format!(
+            "updated {} into {}: {} pages, {} files, {size}",
+            if r.chapters == 1 {
+                "1 chapter".to_string()
+            } else {
+                format!("{} chapters", r.chapters)
+            },
+            r.dest.display(),
+            r.pages,
+            r.files
+        );
+    }
     format!(
         "built {} and {} into {}: {}, {}, {size}",
         super::plural(r.chapters, "chapter"),

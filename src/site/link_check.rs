@@ -12,8 +12,21 @@ use crate::markdown::{self, FoundLink};
 use crate::project::Project;
 
 use super::links::SiteIndex;
+use super::pages::chapter::{Chapter, Sources};
+use super::pages::not_found;
 use super::redirects::Check;
 use super::runbooks::RunbookPage;
+
+/// Every link of the site, where it is.
+pub struct SiteLinks<'a> {
+    pub chapters: &'a [Chapter],
+    pub sources: &'a Sources,
+    pub not_found: &'a not_found::Written,
+    pub project: Option<&'a Project>,
+    pub runbook_pages: &'a [RunbookPage],
+    pub redirects: &'a [Check],
+    pub templates: &'a [(String, &'static str, Vec<String>)],
+}
 
 pub struct LinkCheck<'a> {
     pub index: &'a SiteIndex,
@@ -39,6 +52,24 @@ impl<'a> LinkCheck<'a> {
             warnings,
             reported: HashSet::new(),
         }
+    }
+
+    /// Every link of the site.
+    pub fn all(&mut self, links: &SiteLinks) {
+        for c in links.chapters {
+            let src = links.sources.of(c);
+            self.content(&src.address, &c.links, &src.path);
+        }
+        self.content(
+            not_found::PAGE,
+            &links.not_found.links,
+            &links.not_found.path,
+        );
+        if let Some(p) = links.project {
+            self.steps(p, links.runbook_pages);
+        }
+        self.redirects(links.redirects);
+        self.templates(links.templates);
     }
 
     /// A chapter's (or the 404 page's) links, found in `path`.

@@ -7,6 +7,7 @@
 //! from a template in `templates/site/`, written by its kind's writer in [`pages`]. Every
 //! internal link and anchor is checked. The site is written aside and swapped into place.
 
+mod incremental;
 mod link_check;
 pub mod links;
 mod nav;
@@ -32,7 +33,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::markdown::{self, MdOptions};
 use crate::project::{self, Project};
 
-use link_check::LinkCheck;
+pub use incremental::{Site, Update};
+use link_check::{LinkCheck, SiteLinks};
 use nav::Nav;
 use pages::chapter::Sources;
 use pages::{PageWriter, ser};
@@ -59,6 +61,8 @@ pub struct BuildReport {
     pub bytes: u64,
     /// What a rebuild depends on: for `serve` to watch.
     pub watch: Vec<PathBuf>,
+    /// Only the pages that depend on a change were written (`chapters` counts those changed).
+    pub partial: bool,
 }
 
 /// The folders and files a build reads, for `serve` to watch, without building.
@@ -105,7 +109,23 @@ struct SiteContext {
 }
 
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    make(root, opts, Mode::Build)
+    make(root, opts, Mode::Build).map(|(report, _)| report)
+}
+
+/// Builds the site and keeps what it was made of, for `serve` to update it on a change.
+/// `previous`: what was kept of the site being replaced; the search shards that have not
+/// changed are taken from it.
+pub fn build_kept(
+    root: &Path,
+    opts: &BuildOptions,
+    previous: Option<Site>,
+) -> Result<(BuildReport, Site), Diagnostics> {
+    let previous = previous.and_then(Site::into_search);
+    let (report, site) = make(root, opts, Mode::Keep(previous))?;
+    match site {
+        Some(site) => Ok((report, *site)),
+        None => Err(Diagnostic::error("the site was not kept").into()),
+    }
 }
 
 /// What `runbook check` asks of the help site, given the project it has loaded (if there is
@@ -117,22 +137,30 @@ pub fn check(root: &Path, project: Option<Project>) -> Result<BuildReport, Diagn
         dest: None,
         progress: false,
     };
-    make(root, &opts, Mode::Check(project.map(Box::new)))
+    make(root, &opts, Mode::Check(project.map(Box::new))).map(|(report, _)| report)
 }
 
 enum Mode {
     Build,
+    /// A build whose parts are kept, with the search shards of the site it replaces.
+    Keep(Option<search::Previous>),
     /// A check, with the project if it is loaded already.
     Check(Option<Box<Project>>),
 }
 
-fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Diagnostics> {
+fn make(
+    root: &Path,
+    opts: &BuildOptions,
+    mode: Mode,
+) -> Result<(BuildReport, Option<Box<Site>>), Diagnostics> {
     let mut warnings = Diagnostics::default();
     let config = BookConfig::load(root, &mut warnings)?;
 
-    let (publish, loaded) = match mode {
-        Mode::Build => (true, None),
-        Mode::Check(project) => (false, project),
+    let keep = matches!(mode, Mode::Keep(_));
+    let (publish, loaded, previous) = match mode {
+        Mode::Build => (true, None, None),
+        Mode::Keep(previous) => (true, None, previous),
+        Mode::Check(project) => (false, project, None),
     };
     let has_project = match config.runbooks.enable {
         Some(enable) => enable,
@@ -273,8 +301,17 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         (Some(p), Some(v)) if config.html.search && publish => runbooks::search_records(p, v),
         _ => Vec::new(),
     };
+    let cache = root.join(project::CACHE_DIR);
+    // The shards of the site being replaced, to take those that have not changed.
+    let previous = match previous {
+        Some(p) => Some(p),
+        None if publish && config.html.search => {
+            search::cache::load(&cache, &dest, &config.language)
+        }
+        None => None,
+    };
     let staging = if publish {
-        output::Staging::new(&dest, &root.join(project::CACHE_DIR))?
+        output::Staging::new(&dest, &cache)?
     } else {
         output::Staging::dry(&dest)
     };
@@ -284,6 +321,8 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
             dir,
             chapters.len() + records.len(),
             config.html.search_shard_size,
+            keep,
+            previous,
         )?),
         _ => None,
     };
@@ -320,9 +359,20 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         &book_title,
     )?;
     let not_found = pages::not_found::write(&mut cx, root, &config, &sources, md, &mut warnings)?;
+    let mut rebased = None;
     if config.html.print {
         progress.stage("print page");
-        pages::print::write(&mut cx, &chapters, &sources, &rb_pages, &book_title)?;
+        // Kept for `serve`, which writes the page again on every edit.
+        let kept = keep.then(|| pages::print::Rebased::all(&chapters, &sources));
+        pages::print::write(
+            &mut cx,
+            &chapters,
+            &sources,
+            &rb_pages,
+            &book_title,
+            kept.as_ref(),
+        )?;
+        rebased = kept;
     }
     let mut errors = redirect_errors;
     let redirect_checks = pages::redirect::write(
@@ -341,37 +391,43 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         &mut errors,
         &mut warnings,
     );
-    for c in &chapters {
-        let src = sources.of(c);
-        check.content(&src.address, &c.links, &src.path);
-    }
-    check.content(pages::not_found::PAGE, &not_found.links, &not_found.path);
-    if let Some(p) = &project {
-        check.steps(p, &rb_pages);
-    }
-    check.redirects(&redirect_checks);
-    check.templates(&cx.out.template_links);
+    check.all(&SiteLinks {
+        chapters: &chapters,
+        sources: &sources,
+        not_found: &not_found,
+        project: project.as_ref(),
+        runbook_pages: &rb_pages,
+        redirects: &redirect_checks,
+        templates: &cx.out.template_links,
+    });
     if errors.has_errors() {
         progress.finish();
         return Err(errors.sorted());
     }
 
-    // The search index is built once everything else is let go of.
+    // The search index is built once everything else is let go of (unless kept).
     let chapter_count = chapters.len();
     let runbook_count = project.as_ref().map_or(0, |p| p.runbooks.len());
-    drop(chapters);
-    drop(rb_pages);
-    drop(project);
-    let mut out = cx.out;
-    pages::search_index::write(&mut out, &mut progress)?;
+    let parts = keep.then_some((chapters, rb_pages, project, not_found, redirect_checks));
+    let PageWriter {
+        site: site_value,
+        search_filters,
+        mut out,
+        ..
+    } = cx;
+    let finished = pages::search_index::write(&mut out, &mut progress)?;
 
     let (pages, files, bytes) = (out.pages, out.files, out.bytes);
     out.staging.commit()?;
+    let shards = finished.and_then(|f| {
+        search::cache::save(&cache, &dest, &config.language, &f.built);
+        f.kept
+    });
     progress.finish();
     let mut watch = watch_list(root);
     watch.extend(templates.files.iter().cloned());
-    Ok(BuildReport {
-        dest,
+    let report = BuildReport {
+        dest: dest.clone(),
         warnings: warnings.sorted(),
         chapters: chapter_count,
         runbooks: runbook_count,
@@ -379,7 +435,35 @@ fn make(root: &Path, opts: &BuildOptions, mode: Mode) -> Result<BuildReport, Dia
         files,
         bytes,
         watch,
-    })
+        partial: false,
+    };
+    let site = parts.map(
+        |(chapters, runbook_pages, project, not_found, redirect_checks)| {
+            Box::new(Site::new(incremental::Parts {
+                root: root.to_path_buf(),
+                dest,
+                config,
+                md,
+                templates,
+                site: site_value,
+                search_filters,
+                toc,
+                rebased,
+                sources,
+                chapters,
+                project,
+                runbook_pages,
+                redirect_checks,
+                not_found,
+                book_title,
+                index: out.index,
+                template_links: out.template_links,
+                search: shards,
+                watch: report.watch.clone(),
+            }))
+        },
+    );
+    Ok((report, site))
 }
 
 /// Warns of `[output.html.search.chapter]` keys that name no chapter file or folder, which

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::TempDir;
 
@@ -13,6 +14,9 @@ pub struct Staging {
     /// The folder written into, beside `dest`; none for a check, which writes nothing.
     dir: Option<TempDir>,
     dest: PathBuf,
+    /// Writing into `dest` itself: each file is written beside its address and renamed over
+    /// it at `commit`. For `serve`, updating the pages a change touched.
+    in_place: Option<Mutex<Vec<(tempfile::NamedTempFile, PathBuf)>>>,
     /// Held while building, so that one build at a time writes beside `dest`.
     _lock: Option<fs::File>,
 }
@@ -58,6 +62,23 @@ impl Staging {
         Ok(Staging {
             dir: Some(dir),
             dest: dest.to_path_buf(),
+            in_place: None,
+            _lock: Some(lock),
+        })
+    }
+
+    /// Writes into the built site at `dest`: at `commit`, each file written replaces the
+    /// old one whole, so that a reader sees a file's old content or its new one; abandoned,
+    /// nothing changes. `cache` holds the build lock, as for `new`.
+    pub fn in_place(dest: &Path, cache: &Path) -> Result<Staging, Diagnostic> {
+        fs::create_dir_all(cache).map_err(|e| io("create", cache, e))?;
+        let lock_path = cache.join("site.lock");
+        let lock = crate::atomic::lock_file(&lock_path)?;
+        lock.lock().map_err(|e| io("lock", &lock_path, e))?;
+        Ok(Staging {
+            dir: None,
+            dest: dest.to_path_buf(),
+            in_place: Some(Mutex::new(Vec::new())),
             _lock: Some(lock),
         })
     }
@@ -67,18 +88,25 @@ impl Staging {
         Staging {
             dir: None,
             dest: dest.to_path_buf(),
+            in_place: None,
             _lock: None,
         }
     }
 
     /// The folder written into, unless this is a dry run.
     pub fn path(&self) -> Option<&Path> {
-        self.dir.as_ref().map(TempDir::path)
+        match &self.dir {
+            Some(dir) => Some(dir.path()),
+            None => self.in_place.as_ref().map(|_| self.dest.as_path()),
+        }
     }
 
     /// Writes a file at a root-relative address (`a/b.html`).
     pub fn write(&self, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
         match self.path() {
+            Some(_) if self.in_place.is_some() => {
+                self.write_with(address, |out| out.write_all(contents))
+            }
             Some(dir) => write_at(dir, address, contents),
             None => Ok(()),
         }
@@ -96,19 +124,48 @@ impl Staging {
             return write(&mut std::io::sink()).map_err(|e| io("write", Path::new(address), e));
         };
         let path = dir.join(address);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-        }
-        let file = fs::File::create(&path).map_err(|e| io("write", &path, e))?;
+        let parent = path.parent().unwrap_or(dir);
+        fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        // In place, the file is written beside its address, renamed over it at `commit`.
+        let (file, temp) = if self.in_place.is_some() {
+            let temp = temp_in(parent)?;
+            (
+                temp.reopen().map_err(|e| io("write", &path, e))?,
+                Some(temp),
+            )
+        } else {
+            let file = fs::File::create(&path).map_err(|e| io("write", &path, e))?;
+            (file, None)
+        };
         let mut out = std::io::BufWriter::with_capacity(1 << 18, file);
         let r = write(&mut out).map_err(|e| io("write", &path, e))?;
         out.flush().map_err(|e| io("write", &path, e))?;
+        if let (Some(temp), Some(pending)) = (temp, &self.in_place) {
+            let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.push((temp, path));
+        }
         Ok(r)
     }
 
-    /// Puts the new site in place of the old one.
+    /// In place, puts the files written so far in place of the old ones.
+    pub fn publish(&self) -> Result<(), Diagnostic> {
+        let Some(pending) = &self.in_place else {
+            return Ok(());
+        };
+        let files = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+        for (temp, path) in files {
+            temp.persist(&path)
+                .map_err(|e| io("write", &path, e.error))?;
+        }
+        Ok(())
+    }
+
+    /// Puts the new site in place of the old one (or, in place, the files written).
     pub fn commit(self) -> Result<(), Diagnostic> {
         let dest = self.dest.clone();
+        if self.in_place.is_some() {
+            return self.publish();
+        }
         let Some(dir) = self.dir else {
             return Ok(());
         };
@@ -130,6 +187,35 @@ pub fn write_at(dir: &Path, address: &str, contents: &[u8]) -> Result<(), Diagno
         fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
     }
     fs::write(&path, contents).map_err(|e| io("write", &path, e))
+}
+
+/// Replaces the file at an address relative to `dir` whole: written beside it, then renamed
+/// over it.
+pub fn replace_at(dir: &Path, address: &str, contents: &[u8]) -> Result<(), Diagnostic> {
+    use std::io::Write;
+    let path = dir.join(address);
+    let parent = path.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    let mut file = temp_in(parent)?;
+    file.write_all(contents)
+        .map_err(|e| io("write", &path, e))?;
+    file.persist(&path)
+        .map_err(|e| io("write", &path, e.error))?;
+    Ok(())
+}
+
+/// A new file in `dir`, to be renamed over a file of the site: readable by all, as a file
+/// the site is built with.
+fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile, Diagnostic> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".rbk-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(fs::Permissions::from_mode(0o644));
+    }
+    b.tempfile_in(dir)
+        .map_err(|e| io("create a file in", dir, e))
 }
 
 fn swap(new: &Path, dest: &Path) -> Result<(), Diagnostic> {

@@ -494,6 +494,7 @@ pub fn all_filters(vocab: &Vocabulary) -> BTreeMap<String, Vec<String>> {
     filters_for(&Expr::Const(true), vocab)
 }
 
+#[derive(Clone, PartialEq)]
 pub struct SearchRecord {
     pub url: String,
     pub title: String,

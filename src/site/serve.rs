@@ -25,7 +25,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
-use super::{BuildOptions, BuildReport, build, links::percent_decode};
+use super::{BuildOptions, BuildReport, Site, Update, build, build_kept, links::percent_decode};
 
 pub struct ServeOptions {
     pub port: u16,
@@ -49,7 +49,14 @@ pub fn serve(
     opts: &ServeOptions,
     report: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<(), Diagnostics> {
-    let first: Result<BuildReport, Diagnostics> = Ok(build(root, &opts.build)?);
+    // Watching, what the site is made of is kept, to update only what a change touches.
+    let (first, kept) = if opts.watch {
+        let (r, site) = build_kept(root, &opts.build, None)?;
+        (r, Some(site))
+    } else {
+        (build(root, &opts.build)?, None)
+    };
+    let first: Result<BuildReport, Diagnostics> = Ok(first);
     report(Event::Built(&first));
     let Ok(first) = first else {
         return Ok(());
@@ -86,7 +93,7 @@ pub fn serve(
             let dest = Arc::clone(&dest);
             let live = live.clone();
             scope.spawn(move || {
-                watch_and_rebuild(root, opts, watch, &dest, live.as_deref(), report)
+                watch_and_rebuild(root, opts, watch, kept, &dest, live.as_deref(), report)
             });
         }
         runtime.block_on(async {
@@ -157,6 +164,7 @@ fn watch_and_rebuild(
     root: &Path,
     opts: &ServeOptions,
     watch: Watch,
+    mut kept: Option<Site>,
     dest: &Path,
     live: Option<&Live>,
     report: &(dyn Fn(Event<'_>) + Sync),
@@ -182,8 +190,9 @@ fn watch_and_rebuild(
     let mut last = watched;
     while let Ok(first) = rx.recv() {
         let mut changed = vec![first];
-        // Let a burst of changes (an editor saving, a git checkout) settle.
-        while let Ok(p) = rx.recv_timeout(Duration::from_millis(250)) {
+        // Let a burst of changes (an editor saving, a git checkout) settle; a change seen
+        // after the update just updates again.
+        while let Ok(p) = rx.recv_timeout(SETTLE) {
             changed.push(p);
         }
         changed.retain(|p| relevant(p));
@@ -193,10 +202,39 @@ fn watch_and_rebuild(
         changed.sort();
         changed.dedup();
         report(Event::Rebuilding(&changed));
-        let result = build(root, &opts.build);
+        let update = match kept.as_mut() {
+            Some(site) => site.update(&changed),
+            None => Update::Whole,
+        };
+        let mut search = false;
+        let result = match update {
+            Update::Pages(result) => {
+                search = result.is_ok();
+                result
+            }
+            // What was kept goes: after a whole build that fails, nothing is left to update.
+            Update::Whole => build_kept(root, &opts.build, kept.take()).map(|(r, site)| {
+                kept = Some(site);
+                r
+            }),
+        };
         if let Some(live) = live {
             live.built(&result);
         }
+        // The pages are served: now their search shards.
+        let result = match (search, kept.as_mut()) {
+            (true, Some(site)) => match site.update_search() {
+                Ok(_) => result,
+                Err(e) => {
+                    kept = None;
+                    if let Some(live) = live {
+                        live.built(&Err(e.clone()));
+                    }
+                    Err(e)
+                }
+            },
+            _ => result,
+        };
         report(Event::Built(&result));
         if let Ok(r) = &result {
             // Watch anything new the build now depends on (a templates folder, say).
@@ -209,6 +247,9 @@ fn watch_and_rebuild(
         }
     }
 }
+
+/// How long a burst of changes has to settle before the site is updated.
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Where pages listen for build events (server-sent events), while watching. A site's pages
 /// end in `.html`; a file of this name copied from beside the chapters is not served then.

@@ -1,7 +1,8 @@
 //! Chapter pages: every chapter's Markdown rendered (in parallel), then its page written.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use minijinja::context;
 use rayon::prelude::*;
@@ -27,6 +28,8 @@ pub struct Chapter {
     pub title: String,
     pub html: String,
     pub links: Vec<(FoundLink, Option<Span>)>,
+    /// The files its includes named, read or not: it changes with them.
+    pub includes: Vec<PathBuf>,
 }
 
 /// The book's chapter files, and each one's index by its path in the src folder.
@@ -80,13 +83,11 @@ pub fn render_all(
     md: MdOptions,
     warnings: &mut Diagnostics,
 ) -> Result<Vec<Chapter>, Diagnostics> {
-    let results: Vec<(Result<Chapter, Diagnostic>, Diagnostics)> = sources
-        .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| {
+    let results: Vec<(Result<Chapter, Diagnostic>, Diagnostics)> = (0..sources.files.len())
+        .into_par_iter()
+        .map(|i| {
             let mut w = Diagnostics::default();
-            let r = render(root, sources, i, c, md, &mut w);
+            let r = render(root, sources, i, md, &mut w);
             (r, w)
         })
         .collect();
@@ -105,14 +106,15 @@ pub fn render_all(
     Ok(chapters)
 }
 
-fn render(
+/// Renders the chapter of `sources` at `index`.
+pub fn render(
     root: &Path,
     sources: &Sources,
     index: usize,
-    c: &ChapterFile,
     md: MdOptions,
     warnings: &mut Diagnostics,
 ) -> Result<Chapter, Diagnostic> {
+    let c = &sources.files[index];
     let text = chapter::read(root, &c.path, &c.name, warnings)?;
     let dir = links::dir_of(&c.rel);
     let rewrite = |d: &str| sources.rewrite_link(d, dir, &c.address);
@@ -130,14 +132,15 @@ fn render(
         title: text.title,
         html: rendered.html,
         links,
+        includes: text.expanded.includes,
     })
 }
 
-/// Writes every chapter's page but the one at `index.html` (the index page shows it), in
+/// Writes each chapter's page but the one at `index.html` (the index page shows it), in
 /// batches: rendered and written in parallel, indexed in order.
-pub fn write(
+pub fn write<C: Borrow<Chapter> + Sync>(
     cx: &mut PageWriter,
-    chapters: &[Chapter],
+    chapters: &[C],
     sources: &Sources,
     edit_url_template: Option<&str>,
     redirects: &[Entry],
@@ -149,6 +152,7 @@ pub fn write(
         let rendered: Vec<Result<Option<WrittenPage>, Diagnostic>> = batch
             .par_iter()
             .map(|c| {
+                let c: &Chapter = c.borrow();
                 let src = sources.of(c);
                 if src.address == index::PAGE {
                     return Ok(None);

@@ -16,18 +16,60 @@ use super::{PageWriter, ser};
 
 pub const PAGE: &str = "print.html";
 
+/// Each chapter's HTML as the print page has it (links to chapters made links into the
+/// page), kept by `serve` so that an edit makes only the changed chapters' again.
+pub struct Rebased(Vec<String>);
+
+impl Rebased {
+    pub fn all(chapters: &[Chapter], sources: &Sources) -> Rebased {
+        let in_page = in_page(chapters, sources);
+        Rebased(
+            (0..chapters.len())
+                .into_par_iter()
+                .map(|n| rebase(chapters, sources, &in_page, n))
+                .collect(),
+        )
+    }
+
+    /// Makes chapter `n`'s again, after its HTML changed.
+    pub fn update(&mut self, chapters: &[Chapter], sources: &Sources, n: usize) {
+        self.0[n] = rebase(chapters, sources, &in_page(chapters, sources), n);
+    }
+}
+
+/// Each chapter's place on the page, by its address.
+fn in_page(chapters: &[Chapter], sources: &Sources) -> HashMap<String, usize> {
+    chapters
+        .iter()
+        .enumerate()
+        .map(|(n, c)| (sources.of(c).address.clone(), n))
+        .collect()
+}
+
+fn rebase(
+    chapters: &[Chapter],
+    sources: &Sources,
+    in_page: &HashMap<String, usize>,
+    n: usize,
+) -> String {
+    let c = &chapters[n];
+    links::rebase(&c.html, &sources.of(c).address, Some(n), in_page)
+}
+
+/// Writes the page; `rebased`: the chapters' HTML for it, when kept (else made as the page
+/// is written).
 pub fn write(
     cx: &mut PageWriter,
     chapters: &[Chapter],
     sources: &Sources,
     runbooks: &[RunbookPage],
     book_title: &str,
+    rebased: Option<&Rebased>,
 ) -> Result<(), Diagnostic> {
-    let in_page: HashMap<String, usize> = chapters
-        .iter()
-        .enumerate()
-        .map(|(n, c)| (sources.of(c).address.clone(), n))
-        .collect();
+    let in_page = match rebased {
+        Some(_) => HashMap::new(),
+        None => in_page(chapters, sources),
+    };
     #[derive(Serialize)]
     struct PrintChapter<'a> {
         id: String,
@@ -59,9 +101,9 @@ pub fn write(
     };
     let frame = cx.render("print.html.j2", ctx)?;
     drop(printed);
-    let chapter_html = |n: usize| {
-        let c = &chapters[n];
-        links::rebase(&c.html, &sources.of(c).address, Some(n), &in_page)
+    let chapter_html = |n: usize| match rebased {
+        Some(r) => r.0[n].clone(),
+        None => rebase(chapters, sources, &in_page, n),
     };
     let bytes = cx
         .out

@@ -2,15 +2,18 @@
 //! pages (headings give sub-results); runbooks and steps are custom records whose facts are
 //! pagefind filters, so a search can be narrowed to what applies to one customer.
 //!
-//! A large book's index comes in shards: each a pagefind index of its own over a share of
-//! the pages, in the order they come. The shards are filled and built on two threads while
-//! the pages are rendered, so that building one needs the memory of one shard, not of the
-//! whole book; the site's script merges them into one search with pagefind's `mergeIndex`.
+//! A large book's index comes in shards: each a pagefind index of its own over a run of the
+//! pages, in the order they come, ending where the pages' addresses say (so that a page
+//! added or removed changes its own shard, not every one after it; see `shards`). The
+//! shards are filled and built on two threads while the pages are rendered, so that building
+//! one needs the memory of one shard, not of the whole book; the site's script merges them
+//! into one search with pagefind's `mergeIndex`.
+
+pub mod cache;
+mod shards;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
+use std::path::Path;
 
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
@@ -21,22 +24,13 @@ use crate::diagnostics::Diagnostic;
 use super::runbooks::SearchRecord;
 use crate::html;
 
+pub use shards::{Built, File, Finished, Indexer, Previous, Shards};
+
 /// The folder of the index in the site.
 pub const DIR: &str = "pagefind";
 
 /// The file listing the shards after the first, for the site's script to merge.
 pub const SHARDS_FILE: &str = "shards.json";
-
-/// A book with fewer pages and records than this has one shard; a larger one has at least
-/// two, built at once.
-const SPLIT_FROM: usize = 200;
-
-/// The threads that fill and build shards, taking them in turn; so at most this many
-/// shards are in memory at once.
-const WORKERS: usize = 2;
-
-/// Items waiting for a worker: bounds what the renderer runs ahead.
-const QUEUE: usize = 256;
 
 fn fail(what: &str, e: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(format!("search index: {what}: {e}"))
@@ -197,8 +191,22 @@ impl SearchIndex {
         .map_err(|e| fail(&format!("cannot index {url}"), e))
     }
 
-    /// Builds the index and writes the files the site needs of it as shard `n`.
-    fn write(mut self, rt: &Runtime, n: usize, site: &Path) -> Result<Written, Diagnostic> {
+    fn add(&mut self, rt: &Runtime, entry: Entry) -> Result<(), Diagnostic> {
+        match entry {
+            Entry::Page(url, html) => self.add_page(rt, &url, html),
+            Entry::Record(record) => self.add_record(rt, record),
+        }
+    }
+
+    /// Builds the index and writes the files the site needs of it as shard `n`; `replace`
+    /// writes each file beside its address and renames it over the old one.
+    fn write(
+        mut self,
+        rt: &Runtime,
+        n: usize,
+        site: &Path,
+        replace: bool,
+    ) -> Result<Vec<File>, Diagnostic> {
         let files = rt
             .block_on(self.index.get_files())
             .map_err(|e| fail("cannot build", e))?;
@@ -211,8 +219,12 @@ impl SearchIndex {
                 continue;
             }
             let address = format!("{base}{rel}");
-            super::output::write_at(site, &address, &file.contents)?;
-            out.push((address, file.contents.len() as u64));
+            if replace {
+                super::output::replace_at(site, &address, &file.contents)?;
+            } else {
+                super::output::write_at(site, &address, &file.contents)?;
+            }
+            out.push(File::new(address, &file.contents));
         }
         Ok(out)
     }
@@ -251,208 +263,11 @@ fn wanted(shard: usize, rel: &str) -> bool {
         || rel.starts_with("filter/")
 }
 
-/// How many pages and records go in each shard, for `total` of them and shards of at most
-/// `max`: shards of even size, from `SPLIT_FROM` on as many as makes the workers' shares
-/// even (the workers take the shards in turn).
-pub fn shard_size(total: usize, max: usize) -> usize {
-    let mut shards = total.div_ceil(max.max(1)).max(1);
-    if total >= SPLIT_FROM {
-        shards = shards.next_multiple_of(WORKERS);
-    }
-    total.div_ceil(shards).max(1)
-}
-
-enum Item {
-    /// The items that follow are the next shard's.
-    Start,
+/// What a shard indexes: a page (its address, what pagefind reads of it) or a record.
+#[derive(Clone, PartialEq)]
+enum Entry {
     Page(String, String),
     Record(SearchRecord),
-    /// Shard `n` has everything: build it and write its files.
-    Build(usize),
-}
-
-/// The files the shards wrote: addresses in the site, sizes.
-type Written = Vec<(String, u64)>;
-
-struct Worker {
-    tx: Option<SyncSender<Item>>,
-    handle: Option<JoinHandle<Result<Written, Diagnostic>>>,
-}
-
-impl Worker {
-    fn start(n: usize, language: &str, site: &Path) -> Result<Worker, Diagnostic> {
-        let (tx, rx) = sync_channel::<Item>(QUEUE);
-        let language = language.to_string();
-        let site = site.to_path_buf();
-        let handle = std::thread::Builder::new()
-            .name(format!("search-index-{n}"))
-            .spawn(move || work(rx, &language, &site))
-            .map_err(|e| fail("cannot start", e))?;
-        Ok(Worker {
-            tx: Some(tx),
-            handle: Some(handle),
-        })
-    }
-
-    fn send(&self, item: Item) -> Result<(), Diagnostic> {
-        match &self.tx {
-            Some(tx) => tx
-                .send(item)
-                .map_err(|_| fail("stopped", "the indexing thread ended")),
-            None => Ok(()),
-        }
-    }
-
-    /// Waits for the shards sent so far; a shard not told to build is dropped unbuilt.
-    fn join(&mut self) -> Result<Written, Diagnostic> {
-        drop(self.tx.take());
-        match self.handle.take().map(|h| h.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(fail("failed", "the indexing thread stopped")),
-            None => Ok(Vec::new()),
-        }
-    }
-}
-
-/// A worker's loop: fills its shards in turn, builds each when told, and stops at its first
-/// error (draining what is sent, so that the sender never waits on it).
-fn work(rx: Receiver<Item>, language: &str, site: &Path) -> Result<Written, Diagnostic> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail("cannot start", e))?;
-    let mut written = Vec::new();
-    let mut current: Option<SearchIndex> = None;
-    let mut first_error: Option<Diagnostic> = None;
-    for item in rx {
-        if first_error.is_some() {
-            continue;
-        }
-        let r = match item {
-            Item::Start => SearchIndex::new(language).map(|i| current = Some(i)),
-            Item::Page(url, html) => match current.as_mut() {
-                Some(index) => index.add_page(&rt, &url, html),
-                None => Ok(()),
-            },
-            Item::Record(record) => match current.as_mut() {
-                Some(index) => index.add_record(&rt, record),
-                None => Ok(()),
-            },
-            Item::Build(n) => match current.take() {
-                Some(index) => index.write(&rt, n, site).map(|w| written.extend(w)),
-                None => Ok(()),
-            },
-        };
-        if let Err(e) = r {
-            first_error = Some(e);
-        }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(written),
-    }
-}
-
-/// The search index: pages and records go to shards of `shard_size` in the order they come,
-/// the shards to the workers in turn.
-pub struct Indexer {
-    site: PathBuf,
-    shard_size: usize,
-    workers: Vec<Worker>,
-    /// Shards started, and how many items the last one has.
-    shards: usize,
-    in_last: usize,
-}
-
-impl Indexer {
-    /// An index of about `total` pages and records, in shards of at most `max_shard`, whose
-    /// files go into `site` (the staging folder).
-    pub fn start(
-        language: &str,
-        site: &Path,
-        total: usize,
-        max_shard: usize,
-    ) -> Result<Indexer, Diagnostic> {
-        let workers = (0..WORKERS)
-            .map(|n| Worker::start(n, language, site))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Indexer {
-            site: site.to_path_buf(),
-            shard_size: shard_size(total, max_shard),
-            workers,
-            shards: 0,
-            in_last: 0,
-        })
-    }
-
-    fn worker(&self, shard: usize) -> &Worker {
-        &self.workers[shard % self.workers.len()]
-    }
-
-    fn send(&mut self, item: Item) -> Result<(), Diagnostic> {
-        if self.shards == 0 || self.in_last >= self.shard_size {
-            if self.shards > 0 {
-                self.worker(self.shards - 1)
-                    .send(Item::Build(self.shards - 1))?;
-            }
-            self.worker(self.shards).send(Item::Start)?;
-            self.shards += 1;
-            self.in_last = 0;
-        }
-        self.in_last += 1;
-        self.worker(self.shards - 1).send(item)
-    }
-
-    pub fn add_page(&mut self, url: &str, html: String) -> Result<(), Diagnostic> {
-        self.send(Item::Page(url.to_string(), html))
-    }
-
-    pub fn add_record(&mut self, record: SearchRecord) -> Result<(), Diagnostic> {
-        self.send(Item::Record(record))
-    }
-
-    /// Builds what is left, waits for every shard, and writes the list of shards. Returns
-    /// the files written (addresses in the site, sizes), sorted.
-    pub fn finish(mut self) -> Result<Written, Diagnostic> {
-        if self.shards == 0 {
-            // Nothing to index: an empty index all the same, so that a search finds nothing
-            // instead of failing.
-            self.worker(0).send(Item::Start)?;
-            self.shards = 1;
-        }
-        self.worker(self.shards - 1)
-            .send(Item::Build(self.shards - 1))?;
-        let mut written = Vec::new();
-        let mut first_error = None;
-        for w in &mut self.workers {
-            match w.join() {
-                Ok(files) => written.extend(files),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
-        }
-        let others: Vec<String> = (1..self.shards).map(|n| format!("{n}/")).collect();
-        let manifest = serde_json::json!({ "shards": others }).to_string() + "\n";
-        let address = format!("{DIR}/{SHARDS_FILE}");
-        super::output::write_at(&self.site, &address, manifest.as_bytes())?;
-        written.push((address, manifest.len() as u64));
-        written.sort();
-        Ok(written)
-    }
-}
-
-impl Drop for Indexer {
-    fn drop(&mut self) {
-        // Abandoned (the build failed): the workers end without building what they have,
-        // before the staging folder they write into is removed.
-        for w in &mut self.workers {
-            let _ = w.join();
-        }
-    }
 }
 
 #[cfg(test)]
@@ -594,19 +409,6 @@ key = "value" # &lt;em&gt;</code></pre>"#,
             page_input(page, "<p>A <em>B</em></p>"),
             r#"<html lang="en"><body><article><p>A B</p></article></body></html>"#
         );
-    }
-
-    #[test]
-    fn shards_are_even_and_at_most_the_size_asked() {
-        assert_eq!(shard_size(0, 500), 1);
-        assert_eq!(shard_size(31, 500), 31);
-        assert_eq!(shard_size(199, 500), 199);
-        assert_eq!(shard_size(651, 500), 326);
-        assert_eq!(shard_size(651, 300), 163);
-        assert_eq!(shard_size(3162, 500), 396);
-        assert_eq!(shard_size(3162, 300), 264);
-        assert_eq!(shard_size(10, 3), 3);
-        assert_eq!(shard_size(10, 0), 1);
     }
 
     #[test]
