@@ -214,7 +214,10 @@ fn the_help_site_builds_with_every_page() {
         .unwrap();
     let (project, markdown): (runbook_core::project::Project, Vec<String>) =
         postcard::from_bytes(&bytes).unwrap();
-    assert_eq!(postcard::to_allocvec(&(&project, &markdown)).unwrap(), bytes);
+    assert_eq!(
+        postcard::to_allocvec(&(&project, &markdown)).unwrap(),
+        bytes
+    );
     let steps: Vec<_> = project
         .runbooks
         .iter()

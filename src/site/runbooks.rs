@@ -420,9 +420,8 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
             .iter()
             .map(|rb| (rb.id.clone(), revision_urls(rb)))
             .collect(),
-        load: base64::engine::general_purpose::STANDARD.encode(
-            postcard::to_allocvec(&(shipped, markdown)).expect("a project serializes"),
-        ),
+        load: base64::engine::general_purpose::STANDARD
+            .encode(postcard::to_allocvec(&(shipped, markdown)).expect("a project serializes")),
     }
 }
 
