@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use common::{copy_dir, element, normalise, runbook};
 
 fn fixture(name: &str) -> PathBuf {
@@ -202,9 +203,39 @@ fn the_help_site_builds_with_every_page() {
     }
     // The checklist builder gets the resolved project, and the engine to run on it.
     let data = read(site.join("assets/checklist-data.js"));
-    assert!(data.starts_with("window.RBK_CHECKLIST = {"));
+    let json = data
+        .strip_prefix("window.RBK_CHECKLIST = ")
+        .and_then(|d| d.strip_suffix(";\n"))
+        .expect("the builder's data as a script");
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    // The project as the engine's `load` reads it: whole, and with every step's Markdown.
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data["load"].as_str().unwrap())
+        .unwrap();
+    let (project, markdown): (runbook_core::project::Project, Vec<String>) =
+        postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        postcard::to_allocvec(&(&project, &markdown)).unwrap(),
+        bytes
+    );
+    let steps: Vec<_> = project
+        .runbooks
+        .iter()
+        .flat_map(|rb| &rb.revisions)
+        .flat_map(|r| r.steps())
+        .collect();
+    assert_eq!(steps.len(), markdown.len());
     assert!(
-        data.contains(r#""Atom":{"fact":"tier""#),
+        steps
+            .iter()
+            .zip(&markdown)
+            .any(|((_, st), md)| st.body.contains("<p>") && !md.contains("<p>")),
+        "step text as HTML, and as Markdown beside it"
+    );
+    assert!(
+        serde_json::to_string(&project)
+            .unwrap()
+            .contains(r#""Atom":{"fact":"tier""#),
         "conditions as the engine reads them"
     );
     let engine = std::fs::read(site.join("assets/engine.wasm")).unwrap();

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
 use serde::Serialize;
 
 use crate::body::{self, Fill, Template, Tokens, Values};
@@ -387,10 +388,11 @@ pub struct BuilderData {
     pub versions: Vec<String>,
     /// Runbook id → the address of each of its revisions, in the order written.
     pub urls: BTreeMap<String, Vec<String>>,
-    pub project: runbook_core::project::Project,
-    /// Each step's text as written (Markdown), in the order of `project`'s steps: a run pins it
-    /// filled in, as the command line does.
-    pub markdown: Vec<String>,
+    /// What the engine's `load` reads (postcard, in base64; a binary format keeps the engine's
+    /// reader small): the project with step text as tokenized HTML, and each step's text as
+    /// written (Markdown) in the order of its steps, which a run pins filled in, as the command
+    /// line does.
+    pub load: String,
 }
 
 pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
@@ -418,8 +420,8 @@ pub fn checklist_data(project: &Project, vars: &Variables) -> BuilderData {
             .iter()
             .map(|rb| (rb.id.clone(), revision_urls(rb)))
             .collect(),
-        project: shipped,
-        markdown,
+        load: base64::engine::general_purpose::STANDARD
+            .encode(postcard::to_allocvec(&(shipped, markdown)).expect("a project serializes")),
     }
 }
 

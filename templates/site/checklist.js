@@ -20,7 +20,15 @@
   var customerFields = form.querySelectorAll("[data-customer]");
 
   // ---------------------------------------------------------------------------------------
-  // The engine: JSON in and out through the module's memory (crates/runbook-wasm).
+  // The engine: JSON in and out through the module's memory (crates/runbook-wasm); the
+  // project goes in as the site encoded it.
+
+  function decode(base64) {
+    var text = atob(base64);
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
 
   function engineBytes() {
     if (location.protocol !== "file:") {
@@ -34,10 +42,7 @@
       var s = document.createElement("script");
       s.src = root + "assets/engine-inline.js";
       s.onload = function () {
-        var text = atob(global.RBK_ENGINE);
-        var bytes = new Uint8Array(text.length);
-        for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-        resolve(bytes);
+        resolve(decode(global.RBK_ENGINE));
       };
       s.onerror = function () {
         reject(new Error("assets/engine-inline.js could not be loaded"));
@@ -48,8 +53,10 @@
 
   function connect(instance) {
     var x = instance.exports;
+    // `value` is JSON's, or bytes as they are (the project, for `load`).
     return function call(name, value) {
-      var input = new TextEncoder().encode(JSON.stringify(value));
+      var input =
+        value instanceof Uint8Array ? value : new TextEncoder().encode(JSON.stringify(value));
       var ptr = x.alloc(input.length);
       new Uint8Array(x.memory.buffer, ptr, input.length).set(input);
       var len = x[name](ptr, input.length);
@@ -514,7 +521,7 @@
   }
 
   function start(call) {
-    var loaded = call("load", [data.project, data.markdown]);
+    var loaded = call("load", decode(data.load));
     if (loaded.errors) {
       out.textContent = "";
       renderErrors(loaded.errors);

@@ -4,7 +4,9 @@
 //! record's lines are made, read and replayed by the engine's run model, the same code as
 //! `runbook run`, on the step text as Markdown (which the site ships too), so a run started
 //! here pins the hashes the command line computes. JSON in, JSON out, through this module's
-//! memory: no bindings generator, so the page's loader is a few lines.
+//! memory: no bindings generator, so the page's loader is a few lines. The project alone comes
+//! in postcard (a compact binary serde format): a JSON reader of its types would be a fifth of
+//! the engine.
 
 // A `Diagnostic` travels only on the error path, where its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
@@ -85,8 +87,9 @@ pub struct Loaded {
     pub markdown: Project,
 }
 
-/// What the page sends to `load`: the project with HTML step text, and each step's Markdown
-/// source in the same order (a pair rather than a struct: less code).
+/// What the page sends to `load` (postcard, as the site writes it): the project with HTML step
+/// text, and each step's Markdown source in the same order (a pair rather than a struct: less
+/// code).
 pub type Load = (Project, Vec<String>);
 
 impl Loaded {
@@ -264,8 +267,8 @@ fn messages(diags: &Diagnostics) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The module's interface: the page copies UTF-8 JSON into memory from `alloc`, calls `load`
-// once with the project and `checklist` per change, and reads the answer at `output`.
+// The module's interface: the page copies its input into memory from `alloc`, calls `load`
+// once with the project and `checklist` per change, and reads the answer (JSON) at `output`.
 
 thread_local! {
     static PROJECT: RefCell<Option<Loaded>> = const { RefCell::new(None) };
@@ -299,7 +302,7 @@ fn reply(json: Result<String, serde_json::Error>) -> usize {
     len
 }
 
-/// Loads the project (JSON of `Load`); the reply is `{}` or `{"errors": [...]}`.
+/// Loads the project (postcard of `Load`); the reply is `{}` or `{"errors": [...]}`.
 ///
 /// # Safety
 /// As `input`.
@@ -308,7 +311,7 @@ pub unsafe extern "C" fn load(ptr: *mut u8, len: usize) -> usize {
     // SAFETY: passed on from the caller.
     let bytes = unsafe { input(ptr, len) };
     let read = || {
-        serde_json::from_slice::<Load>(&bytes)
+        postcard::from_bytes::<Load>(&bytes)
             .map_err(|e| format!("the site's project data is not readable: {e}"))
     };
     let loaded = read().and_then(|a| Loaded::new(a, read()?));
