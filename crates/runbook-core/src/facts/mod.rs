@@ -231,7 +231,7 @@ impl Fact {
 
 /// The help for a bool written another way: `y`, `Yes`, `on`, `1`...
 fn bool_help(text: &str) -> String {
-    let close = match text.trim().to_lowercase().as_str() {
+    let close = match text.trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Some("yes"),
         "n" | "no" => Some("no"),
         "t" | "true" | "1" | "on" => Some("true"),
